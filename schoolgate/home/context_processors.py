@@ -1,0 +1,20 @@
+"""Navigation shared by every page: the person's schools and unread notifications."""
+
+from __future__ import annotations
+
+from schoolgate.notifications.models import Notification
+from schoolgate.schools.models import School
+from schoolgate.schools.permissions import permissions_for
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    school = getattr(request, "school", None)
+    context = {"school": school, "can": permissions_for(user, school)} if school else {}
+    return {
+        **context,
+        "my_schools": list(School.objects.for_user(user).only("name", "slug")),
+        "unread_notifications": Notification.objects.filter(user=user).unread().count(),
+    }

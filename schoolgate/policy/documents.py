@@ -1,0 +1,29 @@
+"""Render a policy version as HTML and PDF from the same template, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from schoolgate.policy.models import DocumentVersion, REQUIRED_APPROVER_ROLES
+
+
+def document_context(version: DocumentVersion) -> dict:
+    approvals = {a.role: a for a in version.valid_approvals()}
+    return {
+        "version": version,
+        "document": version.document,
+        "school": version.school,
+        "rules": version.settings.as_rules() if version.document.has_settings else [],
+        "paragraphs": [p.strip() for p in version.text.split("\n\n") if p.strip()],
+        "approvals": [(role, approvals.get(role)) for role in REQUIRED_APPROVER_ROLES],
+    }
+
+
+def render_document_html(version: DocumentVersion, *, standalone: bool = True) -> str:
+    return render_to_string("policy/document_body.html", {**document_context(version), "standalone": standalone})
+
+
+def render_document_pdf(version: DocumentVersion, *, base_url: str) -> bytes:
+    from weasyprint import HTML  # imported here: loading Pango is slow and only PDF needs it
+
+    return HTML(string=render_document_html(version), base_url=base_url).write_pdf()

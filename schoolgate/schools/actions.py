@@ -1,0 +1,60 @@
+"""Changes to who holds which role at a school, and to its closure dates."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from schoolgate.accounts.models import User
+from schoolgate.audit import actions as audit
+from schoolgate.schools.models import Closure, Membership, School
+from schoolgate.schools.permissions import require_permission
+from schoolgate.schools.roles import Role
+
+
+@transaction.atomic
+def add_member(school: School, *, by, email: str, full_name: str, role: str, job_title: str = "") -> Membership:
+    """Give a person a role at the school, creating their login (with no password yet) if they are new."""
+    require_permission(by, school, "school.manage_members")
+    if role == Role.TRUST_ADMIN:
+        raise ValidationError("Trust administrators are appointed on the trust, not on one school.")
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    created_user = user is None
+    if created_user:
+        user = User.objects.create_user(email=email, full_name=full_name.strip())
+    if Membership.objects.filter(school=school, user=user, role=role).exists():
+        raise ValidationError(f"{user} already holds the role {Role(role).label} here.")
+    membership = Membership.objects.create(school=school, user=user, role=role, job_title=job_title)
+    audit.log("school.member.added", actor=by, target=membership, school=school,
+              detail={"user": user.email, "role": role, "new_login": created_user})
+    return membership
+
+
+@transaction.atomic
+def remove_member(membership: Membership, *, by) -> None:
+    school = membership.school
+    require_permission(by, school, "school.manage_members")
+    if membership.role == Role.HEADTEACHER and school.memberships.filter(role=Role.HEADTEACHER).count() == 1:
+        raise ValidationError("The school must keep a headteacher; add the new headteacher first.")
+    audit.log("school.member.removed", actor=by, target=membership, school=school,
+              detail={"user": membership.user.email, "role": membership.role})
+    membership.delete()
+
+
+@transaction.atomic
+def add_closure(school: School, *, by, starts_on, ends_on, label: str) -> Closure:
+    require_permission(by, school, "school.manage_closures")
+    closure = Closure(school=school, starts_on=starts_on, ends_on=ends_on, label=label)
+    closure.full_clean()
+    closure.save()
+    audit.log("school.closure.added", actor=by, target=closure, school=school,
+              detail={"starts_on": starts_on, "ends_on": ends_on, "label": label})
+    return closure
+
+
+@transaction.atomic
+def remove_closure(closure: Closure, *, by) -> None:
+    require_permission(by, closure.school, "school.manage_closures")
+    audit.log("school.closure.removed", actor=by, target=closure, school=closure.school)
+    closure.delete()

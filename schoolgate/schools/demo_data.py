@@ -1,0 +1,212 @@
+"""The two demo schools, seeded from their real policies, with settings that match each policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
+from django.utils import timezone
+
+from schoolgate.accounts.models import User
+from schoolgate.audit import actions as audit
+from schoolgate.policy.models import (
+    Acknowledgement,
+    CommentsDefault,
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    PolicySettings,
+    PupilNamingRule,
+    VersionApproval,
+    VersionStatus,
+    add_months,
+)
+from schoolgate.pupils.models import Pupil
+from schoolgate.schools.models import Closure, Membership, School, Trust
+from schoolgate.schools.roles import MFA_REQUIRED_ROLES, Role
+
+DEMO_PASSWORD = "schoolgate-demo"  # noqa: S105 - printed for the demo; never used outside it
+# A published demo secret so demo users can log in with any authenticator app (or `manage.py demo_totp`).
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
+DEMO_DIR = Path(__file__).parent / "demo"
+
+CODE_OF_CONDUCT = """Staff code of conduct (extract on online behaviour)
+
+Staff keep professional boundaries online as they do in school. They do not share pupils' personal information, photographs or details of their families on personal accounts.
+
+Staff use only the school's official accounts and tools for school communication, and follow the social media policy for every post.
+
+Any concern about the online conduct of a colleague, a pupil or a parent is reported to the Designated Safeguarding Lead without delay."""
+
+ACCEPTABLE_USE = """Acceptable use policy (staff and volunteers)
+
+School devices, systems and accounts are for school purposes. Personal use of social media on school devices during working hours is not permitted.
+
+Passwords are kept private and not shared. Staff log out of official accounts after use and report any suspected compromise at once.
+
+Use of school systems may be monitored in line with school policies."""
+
+SCHOOLS = [
+    {
+        "slug": "applebee-wood",
+        "name": "Applebee Wood Community Specialist School",
+        "domain": "applebeewood.example",
+        "policy_file": "applebee-wood-social-media-policy.txt",
+        # AW §4: a colleague reads and agrees every public communication; the headteacher approves
+        # official use; activity involving pupils is moderated; no private messaging with families.
+        "settings": {
+            "account_approver_role": Role.HEADTEACHER,
+            "final_post_approver_role": "",
+            "final_approver_deputy_role": "",
+            "required_reviewers": 1,
+            "reply_deadline_hours": 24,
+            "pupil_naming_rule": PupilNamingRule.FIRST_NAMES_ONLY,
+            "comments_default": CommentsDefault.MODERATED,
+            "private_messages_forbidden": True,
+        },
+        "reviewed_on": dt.date(2023, 9, 1),  # "Last reviewed Sept 2023 / Next review Sept 2024"
+        "people": [
+            ("Helen Carter", "head", [Role.HEADTEACHER], "Headteacher"),
+            ("Priya Shah", "dsl", [Role.DSL, Role.LEADERSHIP], "Assistant head, DSL"),
+            ("Tom Evans", "deputy.dsl", [Role.DEPUTY_DSL], "Pastoral lead"),
+            ("Mark Lewis", "deputy.head", [Role.LEADERSHIP], "Deputy headteacher"),
+            ("Amy Green", "a.green", [Role.STAFF], "Class teacher"),
+            ("Jo Baker", "office", [Role.STAFF], "School business manager"),
+            ("Ruth Price", "volunteer", [Role.VOLUNTEER], "Reading volunteer"),
+            ("Margaret Hughes", "chair", [Role.CHAIR_OF_GOVERNORS], "Chair of governors"),
+        ],
+        "pupils": [("AW1001", "Oliver", "Bennett", "6"), ("AW1002", "Amelia", "Khan", "6"),
+                   ("AW1003", "Jack", "Williams", "5"), ("AW1004", "Isla", "Roberts", "5")],
+    },
+    {
+        "slug": "raleigh",
+        "name": "The Raleigh School",
+        "domain": "raleigh.example",
+        "policy_file": "raleigh-social-media-policy.txt",
+        # RS Roles: the headteacher approves account creation and every post before it goes live;
+        # comments answered within 24 hours or the next working day.
+        "settings": {
+            "account_approver_role": Role.HEADTEACHER,
+            "final_post_approver_role": Role.HEADTEACHER,
+            "final_approver_deputy_role": Role.LEADERSHIP,
+            "required_reviewers": 1,
+            "reply_deadline_hours": 24,
+            "pupil_naming_rule": PupilNamingRule.NO_NAMES_WITH_PHOTOS,
+            "comments_default": CommentsDefault.OPEN,
+            "private_messages_forbidden": False,
+        },
+        "reviewed_on": dt.date(2021, 3, 1),  # "Next review: Spring 2022"
+        "open_draft": True,
+        "people": [
+            ("David Moore", "head", [Role.HEADTEACHER], "Headteacher"),
+            ("Sarah Ahmed", "dsl", [Role.DSL], "Designated Safeguarding Lead"),
+            ("Chris Wood", "deputy.dsl", [Role.DEPUTY_DSL, Role.LEADERSHIP], "Deputy headteacher"),
+            ("Laura Bennett", "leadership", [Role.LEADERSHIP], "Assistant headteacher"),
+            ("Ben Taylor", "b.taylor", [Role.STAFF], "Year 4 teacher"),
+            ("Kate Fisher", "office", [Role.STAFF], "Office manager"),
+            ("Peter Hall", "volunteer", [Role.VOLUNTEER], "PTA volunteer"),
+            ("Richard Cole", "chair", [Role.CHAIR_OF_GOVERNORS], "Chair of governors"),
+        ],
+        "pupils": [("RS2001", "Noah", "Patel", "4"), ("RS2002", "Freya", "Thompson", "4"),
+                   ("RS2003", "Leo", "Harrison", "3"), ("RS2004", "Mia", "Clarke", "3")],
+    },
+]
+SHARED_GOVERNOR = ("Sam Okafor", "sam.okafor@governors.example")
+TRUST_ADMIN = ("Alex Morgan", "it@trust.example")
+
+
+def _user(full_name: str, email: str) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=full_name)
+    return user
+
+
+def _enrol_demo_totp(user: User) -> None:
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(16, 0), tzinfo=timezone.get_current_timezone())
+
+
+def _current_version(document: Document, *, text: str, reviewed_on: dt.date, approvers: dict, settings=None,
+                     drafted_by: User) -> DocumentVersion:
+    version = DocumentVersion.objects.create(
+        document=document, number=1, status=VersionStatus.CURRENT, text=text, drafted_by=drafted_by,
+        drafted_at=_at(reviewed_on - dt.timedelta(days=14)), reviewed_on=reviewed_on,
+        became_current_at=_at(reviewed_on), next_review_on=add_months(reviewed_on, 12),
+        change_summary="Imported from the school's published policy",
+    )
+    if settings is not None:
+        PolicySettings.objects.create(version=version, **settings)
+    for role, user in approvers.items():
+        VersionApproval.objects.create(version=version, role=role, approved_by=user, approved_at=_at(reviewed_on))
+    return version
+
+
+@transaction.atomic
+def seed_demo() -> list[School]:
+    """Create the demo trust, both schools, their people, policies and a few pupils. Safe to run twice."""
+    if School.objects.filter(slug__in=[s["slug"] for s in SCHOOLS]).exists():
+        return []
+    trust, _ = Trust.objects.get_or_create(name="Demo Learning Trust")
+    admin = _user(*TRUST_ADMIN)
+    admin.is_staff = admin.is_superuser = True
+    admin.save(update_fields=["is_staff", "is_superuser"])
+    trust.admins.add(admin)
+    _enrol_demo_totp(admin)
+    governor = _user(*SHARED_GOVERNOR)
+    schools = []
+    for spec in SCHOOLS:
+        school = School.objects.create(name=spec["name"], slug=spec["slug"], trust=trust,
+                                       website=f"https://www.{spec['domain']}/")
+        people = {}
+        for full_name, local, roles, title in spec["people"]:
+            user = _user(full_name, f"{local}@{spec['domain']}")
+            for role in roles:
+                Membership.objects.create(school=school, user=user, role=role, job_title=title)
+            if MFA_REQUIRED_ROLES & set(roles):
+                _enrol_demo_totp(user)
+            people[roles[0]] = user
+        Membership.objects.create(school=school, user=governor, role=Role.GOVERNOR, job_title="Parent governor")
+        head, chair = people[Role.HEADTEACHER], people[Role.CHAIR_OF_GOVERNORS]
+        approvers = {Role.HEADTEACHER: head, Role.CHAIR_OF_GOVERNORS: chair}
+
+        policy = Document.objects.create(school=school, kind=DocumentKind.SOCIAL_MEDIA_POLICY,
+                                         title="Social media policy")
+        text = (DEMO_DIR / spec["policy_file"]).read_text(encoding="utf-8").strip()
+        current = _current_version(policy, text=text, reviewed_on=spec["reviewed_on"], approvers=approvers,
+                                   settings=spec["settings"], drafted_by=head)
+        recent = dt.date(2026, 9, 1)
+        related = [
+            _current_version(Document.objects.create(school=school, kind=kind, title=title), text=body,
+                             reviewed_on=recent, approvers=approvers, drafted_by=head)
+            for kind, title, body in [
+                (DocumentKind.CODE_OF_CONDUCT, "Staff code of conduct", CODE_OF_CONDUCT),
+                (DocumentKind.ACCEPTABLE_USE, "Acceptable use policy", ACCEPTABLE_USE),
+            ]
+        ]
+        # Some people have confirmed reading the documents in force, some have not yet.
+        for version in [current, *related]:
+            for user in (head, chair, people[Role.DSL]):
+                Acknowledgement.objects.create(version=version, user=user,
+                                               acknowledged_at=_at(version.reviewed_on + dt.timedelta(days=3)))
+        if spec.get("open_draft"):
+            draft = DocumentVersion.objects.create(
+                document=policy, number=2, status=VersionStatus.DRAFT, text=text, drafted_by=head,
+                drafted_at=timezone.now(), change_summary="Annual review 2026",
+            )
+            PolicySettings.objects.create(version=draft, **spec["settings"])
+        for upn, forename, surname, year in spec["pupils"]:
+            Pupil.objects.create(school=school, upn=upn, legal_forename=forename, legal_surname=surname,
+                                 year_group=year, registration_group=f"{year}A")
+        Closure.objects.create(school=school, starts_on=dt.date(2026, 12, 19), ends_on=dt.date(2027, 1, 4),
+                               label="Christmas holiday")
+        audit.log("demo.seeded", actor="system", target=school)
+        schools.append(school)
+    return schools

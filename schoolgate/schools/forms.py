@@ -1,0 +1,22 @@
+"""Forms for members and closures."""
+
+from __future__ import annotations
+
+from django import forms
+
+from schoolgate.schools.roles import Role
+
+SCHOOL_ROLES = [(r.value, r.label) for r in Role if r != Role.TRUST_ADMIN]
+
+
+class AddMemberForm(forms.Form):
+    full_name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=SCHOOL_ROLES)
+    job_title = forms.CharField(max_length=120, required=False)
+
+
+class ClosureForm(forms.Form):
+    label = forms.CharField(max_length=120, help_text="For example: INSET day, Christmas holiday")
+    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))

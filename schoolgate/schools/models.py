@@ -1,0 +1,104 @@
+"""Schools, the trusts that host several of them, memberships (roles) and closure dates."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from schoolgate.schools.roles import Role
+
+
+class Trust(models.Model):
+    """A multi-academy trust (or any group of schools hosted together)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    admins = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="trust_admin_of")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchoolQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(memberships__user=user) | Q(trust__admins=user)).distinct()
+
+
+class School(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    trust = models.ForeignKey(Trust, null=True, blank=True, on_delete=models.SET_NULL, related_name="schools")
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SchoolQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def roles_of(self, user) -> frozenset[str]:
+        """Every role the person holds here, including trust administration through the school's trust."""
+        if not user.is_authenticated:
+            return frozenset()
+        cache = getattr(user, "_school_roles", None)
+        if cache is None:
+            cache = user._school_roles = {}
+        if self.pk not in cache:
+            roles = set(self.memberships.filter(user=user).values_list("role", flat=True))
+            if self.trust_id and self.trust.admins.filter(pk=user.pk).exists():
+                roles.add(Role.TRUST_ADMIN)
+            cache[self.pk] = frozenset(roles)
+        return cache[self.pk]
+
+    def members_with_role(self, *roles: str):
+        from schoolgate.accounts.models import User
+
+        return User.objects.filter(memberships__school=self, memberships__role__in=roles, is_active=True).distinct()
+
+    def members(self):
+        from schoolgate.accounts.models import User
+
+        return User.objects.filter(memberships__school=self, is_active=True).distinct()
+
+
+class Membership(models.Model):
+    """One role held by one person at one school; a person may hold several."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    job_title = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["school", "user__full_name", "role"]
+        constraints = [models.UniqueConstraint(fields=["school", "user", "role"], name="one_role_once_per_school")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.school}"
+
+
+class Closure(models.Model):
+    """Days the school is closed (INSET days, holidays): they stop the reply clock where the policy says so."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="closures")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    label = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["starts_on"]
+        indexes = [models.Index(fields=["school", "starts_on", "ends_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.starts_on:%d %b %Y} – {self.ends_on:%d %b %Y})"
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The closure cannot end before it starts."})

@@ -1,0 +1,40 @@
+"""Who may do what at a school: the one place every action and view asks."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+from schoolgate.schools.roles import ALL_ROLES, GOVERNOR_ROLES, LEADER_ROLES, Role
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "school.view": ALL_ROLES,
+    "school.manage_members": frozenset({Role.HEADTEACHER, Role.TRUST_ADMIN}),
+    "school.manage_closures": LEADER_ROLES | {Role.TRUST_ADMIN},
+    "policy.view": ALL_ROLES,
+    "policy.draft": LEADER_ROLES,
+    "policy.view_acknowledgements": LEADER_ROLES | GOVERNOR_ROLES,
+    "audit.view": frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR, Role.TRUST_ADMIN}),
+    # Restricted (safeguarding) entries are shown in full only to these roles; others see them redacted.
+    "audit.view_restricted": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL}),
+}
+
+
+def has_permission(user, school, permission: str) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    allowed = PERMISSIONS[permission]
+    return bool(school.roles_of(user) & allowed)
+
+
+def require_permission(user, school, permission: str) -> None:
+    if not has_permission(user, school, permission):
+        raise PermissionDenied(f"You do not have permission to do this at {school}.")
+
+
+def has_role(user, school, role: str) -> bool:
+    return user.is_authenticated and role in school.roles_of(user)
+
+
+def permissions_for(user, school) -> dict[str, bool]:
+    """Every permission as a flag, for templates to show or hide buttons without deciding anything."""
+    return {name.replace(".", "_"): has_permission(user, school, name) for name in PERMISSIONS}

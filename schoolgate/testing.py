@@ -1,0 +1,87 @@
+"""The shared cast for tests: one school with a person in every role, and a current policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.utils import timezone
+
+from schoolgate.accounts.models import User
+from schoolgate.policy.models import (
+    Document,
+    DocumentKind,
+    DocumentVersion,
+    PolicySettings,
+    VersionApproval,
+    VersionStatus,
+    add_months,
+)
+from schoolgate.schools.models import Membership, School
+from schoolgate.schools.roles import Role
+
+PASSWORD = "correct-horse-battery"
+TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+_counter = itertools.count(1)
+
+
+def totp_code(secret: str = TOTP_SECRET, *, offset: int = 0) -> str:
+    return format_hotp_value(hotp_value(secret, int(timezone.now().timestamp()) // 30 + offset))
+
+
+def make_user(full_name: str, *, email: str | None = None, totp: bool = False) -> User:
+    email = email or f"{full_name.lower().replace(' ', '.')}.{next(_counter)}@example.org"
+    user = User.objects.create_user(email=email, password=PASSWORD, full_name=full_name)
+    if totp:
+        TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+@dataclass
+class Cast:
+    school: School
+    head: User
+    dsl: User
+    deputy_dsl: User
+    leader: User
+    alice: User  # staff
+    bob: User  # staff
+    volunteer: User
+    governor: User
+    chair: User
+    policy: DocumentVersion
+
+    def everyone(self) -> list[User]:
+        return [self.head, self.dsl, self.deputy_dsl, self.leader, self.alice, self.bob, self.volunteer,
+                self.governor, self.chair]
+
+
+def make_school(name: str = "Test School", *, slug: str | None = None, settings: dict | None = None,
+                reviewed_on: dt.date | None = None) -> Cast:
+    school = School.objects.create(name=name, slug=slug or f"school-{next(_counter)}")
+    people = {}
+    for attr, role, person in [
+        ("head", Role.HEADTEACHER, "Hannah Head"), ("dsl", Role.DSL, "Dev Safeguard"),
+        ("deputy_dsl", Role.DEPUTY_DSL, "Dee Deputy"), ("leader", Role.LEADERSHIP, "Lee Leader"),
+        ("alice", Role.STAFF, "Alice Staff"), ("bob", Role.STAFF, "Bob Staff"),
+        ("volunteer", Role.VOLUNTEER, "Val Volunteer"), ("governor", Role.GOVERNOR, "Gus Governor"),
+        ("chair", Role.CHAIR_OF_GOVERNORS, "Cara Chair"),
+    ]:
+        user = make_user(person, totp=role in {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP})
+        Membership.objects.create(school=school, user=user, role=role)
+        people[attr] = user
+    reviewed_on = reviewed_on or timezone.localdate() - dt.timedelta(days=100)
+    document = Document.objects.create(school=school, kind=DocumentKind.SOCIAL_MEDIA_POLICY,
+                                       title="Social media policy")
+    version = DocumentVersion.objects.create(
+        document=document, number=1, status=VersionStatus.CURRENT, text="Our policy.\n\nSecond paragraph.",
+        drafted_by=people["head"], drafted_at=timezone.now(), reviewed_on=reviewed_on,
+        became_current_at=timezone.now(), next_review_on=add_months(reviewed_on, 12),
+    )
+    PolicySettings.objects.create(version=version, **(settings or {}))
+    for role, attr in [(Role.HEADTEACHER, "head"), (Role.CHAIR_OF_GOVERNORS, "chair")]:
+        VersionApproval.objects.create(version=version, role=role, approved_by=people[attr],
+                                       approved_at=timezone.now())
+    return Cast(school=school, policy=version, **people)
