@@ -8,7 +8,6 @@ import json
 from django.conf import settings
 from django.db import models
 
-
 GENESIS_HASH = "0" * 64
 
 

@@ -17,6 +17,7 @@ from schoolgate.policy.models import DocumentKind, DocumentVersion
 from schoolgate.policy.views import acknowledgement_summary
 from schoolgate.schools.models import School
 from schoolgate.schools.permissions import permissions_for
+from schoolgate.schools.roles import Role
 from schoolgate.schools.views import school_for
 
 
@@ -42,7 +43,7 @@ def dashboard(request, slug):
     context = {
         "school": school,
         "can": can,
-        "roles": sorted(school.roles_of(request.user)),
+        "roles": [Role(role).label for role in sorted(school.roles_of(request.user))],
         "awaiting_approval": versions.awaiting_approval_by(request.user, school),
         "to_acknowledge": versions.unacknowledged_by(request.user, school),
         "current_policy": current_policy,

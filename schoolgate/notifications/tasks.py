@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
@@ -23,12 +23,12 @@ def email_notification(notification_id: int) -> bool:
     link = f"{settings.SITE_URL}{notification.url}" if notification.url.startswith("/") else notification.url
     school = f"{notification.school.name}\n\n" if notification.school else ""
     try:
-        send_mail(
+        EmailMessage(
             subject=f"[{settings.SITE_NAME}] {notification.subject}",
-            message=f"{school}{notification.body}\n\n{link}\n",
+            body=f"{school}{notification.body}\n\n{link}\n",
             from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[notification.user.email],
-        )
+            to=[notification.user.email],
+        ).send()
     except Exception:
         # Release the claim so the retry can send it.
         Notification.objects.filter(pk=notification_id).update(emailed_at=None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from schoolgate.policy.models import DocumentVersion, REQUIRED_APPROVER_ROLES
+from schoolgate.policy.models import REQUIRED_APPROVER_ROLES, DocumentVersion
+from schoolgate.schools.roles import Role
 
 
 def document_context(version: DocumentVersion) -> dict:
@@ -15,7 +16,7 @@ def document_context(version: DocumentVersion) -> dict:
         "school": version.school,
         "rules": version.settings.as_rules() if version.document.has_settings else [],
         "paragraphs": [p.strip() for p in version.text.split("\n\n") if p.strip()],
-        "approvals": [(role, approvals.get(role)) for role in REQUIRED_APPROVER_ROLES],
+        "approvals": [(Role(role).label, approvals.get(role)) for role in REQUIRED_APPROVER_ROLES],
     }
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
-from django.utils import timezone
 
 from schoolgate.policy.models import DocumentVersion
 from schoolgate.policy.reviews import REMINDER_WINDOW_DAYS, reminder_key

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from schoolgate.accounts.models import User
 from schoolgate.audit import actions as audit
@@ -58,3 +59,42 @@ def remove_closure(closure: Closure, *, by) -> None:
     require_permission(by, closure.school, "school.manage_closures")
     audit.log("school.closure.removed", actor=by, target=closure, school=closure.school)
     closure.delete()
+
+
+@transaction.atomic
+def create_school(*, by, name: str, slug: str, headteacher_email: str, headteacher_name: str,
+                  chair_email: str = "", chair_name: str = "", trust=None) -> School:
+    """Add a school to this deployment with its headteacher and empty first drafts of its documents.
+
+    1. Only a trust administrator of the trust (or a superuser for a school outside any trust) may.
+    2. Create the school, the headteacher (and chair, if given) with logins but no password yet.
+    3. Open a first draft of each policy document with default settings; the headteacher writes
+       the text and settings, and the headteacher and chair approve it as for any version.
+    """
+    from schoolgate.policy.models import Document, DocumentKind, DocumentVersion, PolicySettings
+
+    allowed = by.is_superuser or (trust is not None and trust.admins.filter(pk=by.pk).exists())
+    if not allowed:
+        raise PermissionDenied("Only a trust administrator can add a school to the trust.")
+    if School.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"The address “{slug}” is already used by another school."})
+    school = School(name=name.strip(), slug=slug, trust=trust)
+    school.full_clean()
+    school.save()
+    people = [(headteacher_email, headteacher_name, Role.HEADTEACHER)]
+    if chair_email:
+        people.append((chair_email, chair_name, Role.CHAIR_OF_GOVERNORS))
+    for email, full_name, role in people:
+        user = User.objects.filter(email__iexact=email.strip()).first() or User.objects.create_user(
+            email=email.strip().lower(), full_name=full_name.strip())
+        Membership.objects.create(school=school, user=user, role=role)
+    for kind in DocumentKind:
+        document = Document.objects.create(school=school, kind=kind, title=kind.label)
+        draft = DocumentVersion.objects.create(document=document, number=1, text="", drafted_by=by,
+                                               drafted_at=timezone.now())
+        if document.has_settings:
+            PolicySettings.objects.create(version=draft)
+    audit.log("school.created", actor=by, target=school,
+              detail={"headteacher": headteacher_email, "chair": chair_email or None,
+                      "trust": trust.name if trust else None})
+    return school

@@ -1,0 +1,37 @@
+"""Re-encrypt every stored secret under the newest key (optionally adding a new key to the key file first)."""
+
+from pathlib import Path
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from schoolgate import crypto
+from schoolgate.audit import actions as audit
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypt stored secrets with the newest encryption key. With --new-key, first add a fresh key "
+        "to the key file. With SCHOOLGATE_ENCRYPTION_KEYS, put the new key first in the variable instead, "
+        "run this, then drop the old key once it has finished."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--new-key", action="store_true", help="add a fresh key to the key file first")
+
+    def handle(self, *args, **options):
+        if options["new_key"]:
+            if settings.ENCRYPTION_KEYS:
+                raise CommandError("Keys come from SCHOOLGATE_ENCRYPTION_KEYS: add the new key there, first.")
+            crypto.add_new_key_to_file(Path(settings.ENCRYPTION_KEY_FILE))
+            self.stdout.write(f"Added a new key to {settings.ENCRYPTION_KEY_FILE}.")
+        rotated = 0
+        with transaction.atomic():
+            for authenticator in Authenticator.objects.select_for_update().filter(type=Authenticator.Type.TOTP):
+                authenticator.data["secret"] = crypto.rotate(authenticator.data["secret"])
+                authenticator.save(update_fields=["data"])
+                rotated += 1
+            audit.log("security.encryption_key.rotated", actor="system", detail={"secrets": rotated})
+        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {rotated} secrets under the newest key."))

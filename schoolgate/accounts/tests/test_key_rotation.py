@@ -1,0 +1,43 @@
+"""Rotating the encryption key re-encrypts stored secrets so the old key can be retired."""
+
+from __future__ import annotations
+
+from allauth.mfa.models import Authenticator
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+
+from schoolgate import crypto
+from schoolgate.testing import TOTP_SECRET
+
+
+def test_it_re_encrypts_totp_secrets_under_the_new_key(cast, settings):
+    old_key = settings.ENCRYPTION_KEYS[0]
+    new_key = Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [new_key, old_key]
+    crypto._fernet.cache_clear()
+    try:
+        call_command("rotate_encryption_key")
+        settings.ENCRYPTION_KEYS = [new_key]  # the old key is retired
+        crypto._fernet.cache_clear()
+        stored = Authenticator.objects.get(user=cast.head, type=Authenticator.Type.TOTP).data["secret"]
+        assert stored != TOTP_SECRET
+        assert crypto.decrypt(stored) == TOTP_SECRET
+    finally:
+        crypto._fernet.cache_clear()
+
+
+def test_it_adds_a_new_key_to_the_key_file(settings, tmp_path, db):
+    key_file = tmp_path / "keys"
+    settings.ENCRYPTION_KEYS = []
+    settings.ENCRYPTION_KEY_FILE = key_file
+    crypto._fernet.cache_clear()
+    try:
+        token = crypto.encrypt("secret")
+        first = crypto.configured_keys()
+        call_command("rotate_encryption_key", "--new-key")
+        keys = crypto.configured_keys()
+        assert len(keys) == 2 and keys[1] == first[0]
+        assert crypto.decrypt(token) == "secret"
+        assert (key_file.stat().st_mode & 0o777) == 0o600
+    finally:
+        crypto._fernet.cache_clear()
