@@ -211,4 +211,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    # The Huey consumer adds its own handler; without this every job line is printed twice.
+    "loggers": {"huey": {"handlers": [], "propagate": False}},
 }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from dataclasses import dataclass
 
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from schoolgate.accounts.models import User
@@ -31,9 +33,17 @@ def totp_code(secret: str = TOTP_SECRET, *, offset: int = 0) -> str:
     return format_hotp_value(hotp_value(secret, int(timezone.now().timestamp()) // 30 + offset))
 
 
+@functools.cache
+def _password_hash() -> str:
+    # Password hashing is slow on purpose; the cast shares one hash of PASSWORD instead of nine per school.
+    return make_password(PASSWORD)
+
+
 def make_user(full_name: str, *, email: str | None = None, totp: bool = False) -> User:
     email = email or f"{full_name.lower().replace(' ', '.')}.{next(_counter)}@example.org"
-    user = User.objects.create_user(email=email, password=PASSWORD, full_name=full_name)
+    user = User.objects.create_user(email=email, full_name=full_name)
+    user.password = _password_hash()
+    user.save(update_fields=["password"])
     if totp:
         TOTP.activate(user, TOTP_SECRET)
     return user
@@ -54,34 +64,58 @@ class Cast:
     policy: DocumentVersion
 
     def everyone(self) -> list[User]:
-        return [self.head, self.dsl, self.deputy_dsl, self.leader, self.alice, self.bob, self.volunteer,
-                self.governor, self.chair]
+        return [
+            self.head,
+            self.dsl,
+            self.deputy_dsl,
+            self.leader,
+            self.alice,
+            self.bob,
+            self.volunteer,
+            self.governor,
+            self.chair,
+        ]
 
 
-def make_school(name: str = "Test School", *, slug: str | None = None, settings: dict | None = None,
-                reviewed_on: dt.date | None = None) -> Cast:
+def make_school(
+    name: str = "Test School",
+    *,
+    slug: str | None = None,
+    settings: dict | None = None,
+    reviewed_on: dt.date | None = None,
+) -> Cast:
     school = School.objects.create(name=name, slug=slug or f"school-{next(_counter)}")
     people = {}
     for attr, role, person in [
-        ("head", Role.HEADTEACHER, "Hannah Head"), ("dsl", Role.DSL, "Dev Safeguard"),
-        ("deputy_dsl", Role.DEPUTY_DSL, "Dee Deputy"), ("leader", Role.LEADERSHIP, "Lee Leader"),
-        ("alice", Role.STAFF, "Alice Staff"), ("bob", Role.STAFF, "Bob Staff"),
-        ("volunteer", Role.VOLUNTEER, "Val Volunteer"), ("governor", Role.GOVERNOR, "Gus Governor"),
+        ("head", Role.HEADTEACHER, "Hannah Head"),
+        ("dsl", Role.DSL, "Dev Safeguard"),
+        ("deputy_dsl", Role.DEPUTY_DSL, "Dee Deputy"),
+        ("leader", Role.LEADERSHIP, "Lee Leader"),
+        ("alice", Role.STAFF, "Alice Staff"),
+        ("bob", Role.STAFF, "Bob Staff"),
+        ("volunteer", Role.VOLUNTEER, "Val Volunteer"),
+        ("governor", Role.GOVERNOR, "Gus Governor"),
         ("chair", Role.CHAIR_OF_GOVERNORS, "Cara Chair"),
     ]:
         user = make_user(person, totp=role in {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP})
         Membership.objects.create(school=school, user=user, role=role)
         people[attr] = user
     reviewed_on = reviewed_on or timezone.localdate() - dt.timedelta(days=100)
-    document = Document.objects.create(school=school, kind=DocumentKind.SOCIAL_MEDIA_POLICY,
-                                       title="Social media policy")
+    document = Document.objects.create(
+        school=school, kind=DocumentKind.SOCIAL_MEDIA_POLICY, title="Social media policy"
+    )
     version = DocumentVersion.objects.create(
-        document=document, number=1, status=VersionStatus.CURRENT, text="Our policy.\n\nSecond paragraph.",
-        drafted_by=people["head"], drafted_at=timezone.now(), reviewed_on=reviewed_on,
-        became_current_at=timezone.now(), next_review_on=add_months(reviewed_on, 12),
+        document=document,
+        number=1,
+        status=VersionStatus.CURRENT,
+        text="Our policy.\n\nSecond paragraph.",
+        drafted_by=people["head"],
+        drafted_at=timezone.now(),
+        reviewed_on=reviewed_on,
+        became_current_at=timezone.now(),
+        next_review_on=add_months(reviewed_on, 12),
     )
     PolicySettings.objects.create(version=version, **(settings or {}))
     for role, attr in [(Role.HEADTEACHER, "head"), (Role.CHAIR_OF_GOVERNORS, "chair")]:
-        VersionApproval.objects.create(version=version, role=role, approved_by=people[attr],
-                                       approved_at=timezone.now())
+        VersionApproval.objects.create(version=version, role=role, approved_by=people[attr], approved_at=timezone.now())
     return Cast(school=school, policy=version, **people)

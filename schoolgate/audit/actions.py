@@ -73,8 +73,11 @@ def log(
 
 def diff(before: dict, after: dict) -> dict:
     """The fields that changed, as {field: [before, after]}."""
-    return {key: [before.get(key), after.get(key)] for key in sorted(set(before) | set(after))
-            if before.get(key) != after.get(key)}
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,7 @@ def verify_chain() -> ChainReport:
         if entry.seq != expected_seq:
             return ChainReport(False, checked, f"entry #{expected_seq} is missing (deleted)", expected_seq)
         if entry.prev_hash != expected_prev:
-            return ChainReport(False, checked, f"entry #{entry.seq} does not follow entry #{entry.seq - 1}",
-                               entry.seq)
+            return ChainReport(False, checked, f"entry #{entry.seq} does not follow entry #{entry.seq - 1}", entry.seq)
         if entry.compute_hash() != entry.entry_hash:
             return ChainReport(False, checked, f"entry #{entry.seq} was changed after it was written", entry.seq)
         expected_prev = entry.entry_hash
@@ -105,7 +107,28 @@ def verify_chain() -> ChainReport:
         checked += 1
     head = ChainHead.objects.filter(pk=1).first()
     last_seq = expected_seq - 1
-    if head is not None and (head.last_seq != last_seq or head.last_hash != expected_prev):
-        return ChainReport(False, checked, f"entries after #{last_seq} are missing (deleted); "
-                           f"the chain head records #{head.last_seq}", last_seq + 1)
-    return ChainReport(True, checked)
+    if head is None or (head.last_seq, head.last_hash) == (last_seq, expected_prev):
+        return ChainReport(True, checked)
+    # The rows chain up among themselves but not to the head, which only log() moves.
+    if head.last_seq > last_seq:
+        return ChainReport(
+            False,
+            checked,
+            f"entries after #{last_seq} are missing (deleted); the chain head records #{head.last_seq}",
+            last_seq + 1,
+        )
+    if head.last_seq < last_seq:
+        return ChainReport(
+            False,
+            head.last_seq,
+            f"entry #{head.last_seq + 1} was inserted out of band; the chain head records #{head.last_seq}",
+            head.last_seq + 1,
+        )
+    if last_seq == 0:
+        return ChainReport(False, 0, "the chain head was changed: the log is empty but the head is not")
+    return ChainReport(
+        False,
+        checked - 1,
+        f"entry #{last_seq} does not match the chain head (the entry or the head was changed after it was written)",
+        last_seq,
+    )

@@ -10,8 +10,21 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from schoolgate.audit.models import AuditEntry
 
-COLUMNS = ["seq", "at", "actor_label", "school_id", "action", "object_type", "object_id", "object_repr",
-           "changes", "detail", "restricted", "prev_hash", "entry_hash"]
+COLUMNS = [
+    "seq",
+    "at",
+    "actor_label",
+    "school_id",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "changes",
+    "detail",
+    "restricted",
+    "prev_hash",
+    "entry_hash",
+]
 REDACTED = "[restricted]"
 
 

@@ -22,6 +22,12 @@ class AuditEntryQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("Audit entries cannot be deleted")
 
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False, **kwargs):
+        # An upsert would overwrite the existing row that has the same seq or hash.
+        if update_conflicts:
+            raise AppendOnlyError("Audit entries cannot be changed")
+        return super().bulk_create(objs, batch_size=batch_size, ignore_conflicts=ignore_conflicts, **kwargs)
+
     def visible_at(self, school):
         return self.filter(school=school)
 
@@ -61,6 +67,8 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("Audit entries cannot be changed")
+        # Always INSERT: a new instance given an existing pk would otherwise UPDATE that row.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -41,9 +41,17 @@ def audit_log(request, slug):
         entries = entries_between(start, end, school=school)
         export = request.GET.get("format")
         if export in {"csv", "json"}:
-            audit.log("audit.exported", actor=request.user, school=school,
-                      detail={"format": export, "since": form.cleaned_data["since"],
-                              "until": form.cleaned_data["until"], "restricted_shown": show_restricted})
+            audit.log(
+                "audit.exported",
+                actor=request.user,
+                school=school,
+                detail={
+                    "format": export,
+                    "since": form.cleaned_data["since"],
+                    "until": form.cleaned_data["until"],
+                    "restricted_shown": show_restricted,
+                },
+            )
             body = (export_csv if export == "csv" else export_json)(entries, show_restricted=show_restricted)
             response = HttpResponse(body, content_type="text/csv" if export == "csv" else "application/json")
             name = f"{school.slug}-audit-{form.cleaned_data['since']}-{form.cleaned_data['until']}.{export}"

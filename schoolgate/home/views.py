@@ -35,10 +35,13 @@ def dashboard(request, slug):
     today = timezone.localdate()
     can = permissions_for(request.user, school)
     versions = DocumentVersion.objects
-    current_policy = versions.at_school(school).current().filter(
-        document__kind=DocumentKind.SOCIAL_MEDIA_POLICY).first()
-    reviews = [(v, v.review_state(today)) for v in versions.at_school(school).current().exclude(
-        document__kind=DocumentKind.SOCIAL_MEDIA_POLICY)]
+    current_policy = (
+        versions.at_school(school).current().filter(document__kind=DocumentKind.SOCIAL_MEDIA_POLICY).first()
+    )
+    reviews = [
+        (v, v.review_state(today))
+        for v in versions.at_school(school).current().exclude(document__kind=DocumentKind.SOCIAL_MEDIA_POLICY)
+    ]
     reviews = [(v, state) for v, state in reviews if state != "ok"]
     context = {
         "school": school,
@@ -93,6 +96,9 @@ def healthz(request):
                 "seconds_since": round(age),
             }
     healthy = database == "ok"
-    body = {"status": "ok" if healthy and worker["status"] == "ok" else ("degraded" if healthy else "error"),
-            "database": database, "worker": worker}
+    body = {
+        "status": "ok" if healthy and worker["status"] == "ok" else ("degraded" if healthy else "error"),
+        "database": database,
+        "worker": worker,
+    }
     return JsonResponse(body, status=200 if healthy else 503)

@@ -14,7 +14,9 @@ from django.utils import timezone
 from schoolgate.notifications.models import Notification
 
 
-def notify(users: Iterable, *, school, subject: str, body: str, url: str = "", email: bool = True) -> list[Notification]:
+def notify(
+    users: Iterable, *, school, subject: str, body: str, url: str = "", email: bool = True
+) -> list[Notification]:
     from schoolgate.notifications.tasks import email_notification
 
     seen: set[int] = set()
@@ -23,8 +25,9 @@ def notify(users: Iterable, *, school, subject: str, body: str, url: str = "", e
         if user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
-        created.append(Notification(user=user, school=school, subject=subject[:200], body=body, url=url,
-                                    send_email=email))
+        created.append(
+            Notification(user=user, school=school, subject=subject[:200], body=body, url=url, send_email=email)
+        )
     Notification.objects.bulk_create(created)
     if email:
         ids = [n.pk for n in created]  # bulk_create returns primary keys on SQLite and PostgreSQL

@@ -15,9 +15,7 @@ def email_notification(notification_id: int) -> bool:
     notification = Notification.objects.select_related("user", "school").filter(pk=notification_id).first()
     if notification is None or not notification.send_email:
         return False
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-        emailed_at=timezone.now()
-    )
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
     if not claimed:
         return False
     link = f"{settings.SITE_URL}{notification.url}" if notification.url.startswith("/") else notification.url

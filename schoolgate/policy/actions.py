@@ -55,8 +55,9 @@ def start_new_version(document: Document, *, by) -> DocumentVersion:
     if document.has_settings:
         copied = model_to_dict(current.settings, fields=SETTINGS_FIELDS) if current else {}
         PolicySettings.objects.create(version=draft, **copied)
-    audit.log("policy.version.drafted", actor=by, target=draft, detail={"copied_from": current.number if current
-                                                                       else None})
+    audit.log(
+        "policy.version.drafted", actor=by, target=draft, detail={"copied_from": current.number if current else None}
+    )
     return draft
 
 
@@ -97,13 +98,21 @@ def save_draft(version: DocumentVersion, *, by, fields: dict, settings: dict | N
     voided = list(version.valid_approvals())
     if voided:
         version.approvals.filter(pk__in=[a.pk for a in voided]).update(voided_at=timezone.now())
-    audit.log("policy.version.edited", actor=by, target=version, changes=changes,
-              detail={"voided_approvals": [a.role for a in voided]})
+    audit.log(
+        "policy.version.edited",
+        actor=by,
+        target=version,
+        changes=changes,
+        detail={"voided_approvals": [a.role for a in voided]},
+    )
     if voided:
-        notify([a.approved_by for a in voided if a.approved_by_id != by.pk], school=version.school,
-               subject=f"{version.document.title}: your approval was voided by an edit",
-               body=f"{by} edited draft v{version.number} after you approved it. Please read it again.",
-               url=reverse("policy:version", args=[version.school.slug, version.pk]))
+        notify(
+            [a.approved_by for a in voided if a.approved_by_id != by.pk],
+            school=version.school,
+            subject=f"{version.document.title}: your approval was voided by an edit",
+            body=f"{by} edited draft v{version.number} after you approved it. Please read it again.",
+            url=reverse("policy:version", args=[version.school.slug, version.pk]),
+        )
     return version
 
 
@@ -120,11 +129,15 @@ def approve_version(version: DocumentVersion, *, by, role: str) -> DocumentVersi
         raise ValidationError("This version is no longer a draft.")
     if version.approval_for(role):
         raise ValidationError(f"The {Role(role).label.lower()} has already approved this draft.")
+    if version.valid_approvals().filter(approved_by=by).exists():
+        # Two approvals mean two people, even when one person holds both roles.
+        raise ValidationError(
+            "You have already approved this draft in another role; the other approval must come from someone else."
+        )
     if not version.text.strip():
         raise ValidationError("The policy text is empty; write it before approving.")
     approval = VersionApproval.objects.create(version=version, role=role, approved_by=by, approved_at=timezone.now())
-    audit.log("policy.version.approved", actor=by, target=version, detail={"role": role,
-                                                                           "approval_id": approval.pk})
+    audit.log("policy.version.approved", actor=by, target=version, detail={"role": role, "approval_id": approval.pk})
     if not version.missing_approver_roles():
         _make_current(version, by=by)
     return version
@@ -141,20 +154,27 @@ def _make_current(version: DocumentVersion, *, by) -> None:
     version.became_current_at = timezone.now()
     version.next_review_on = add_months(today, version.review_cycle_months)
     version.save(update_fields=["status", "reviewed_on", "became_current_at", "next_review_on"])
-    audit.log("policy.version.became_current", actor=by, target=version,
-              detail={"superseded": previous.number if previous else None,
-                      "next_review_on": version.next_review_on})
-    notify(version.school.members(), school=version.school,
-           subject=f"Please read: {version.document.title} (version {version.number})",
-           body=f"A new version of the {version.document.title.lower()} is in force. Read it and confirm "
-                "that you have.",
-           url=reverse("policy:version", args=[version.school.slug, version.pk]))
+    audit.log(
+        "policy.version.became_current",
+        actor=by,
+        target=version,
+        detail={"superseded": previous.number if previous else None, "next_review_on": version.next_review_on},
+    )
+    notify(
+        version.school.members(),
+        school=version.school,
+        subject=f"Please read: {version.document.title} (version {version.number})",
+        body=f"A new version of the {version.document.title.lower()} is in force. Read it and confirm that you have.",
+        url=reverse("policy:version", args=[version.school.slug, version.pk]),
+    )
 
 
 @transaction.atomic
 def acknowledge_version(version: DocumentVersion, *, by) -> Acknowledgement:
     """A member confirms they have read the current version; confirming twice changes nothing."""
     require_permission(by, version.school, "policy.view")
+    # Read the status afresh: the caller's copy may predate a newer version coming into force.
+    version = DocumentVersion.objects.select_related("document__school").get(pk=version.pk)
     if not version.is_current:
         raise ValidationError("Only the version in force can be acknowledged.")
     acknowledgement, created = Acknowledgement.objects.get_or_create(
@@ -168,19 +188,24 @@ def acknowledge_version(version: DocumentVersion, *, by) -> Acknowledgement:
 @transaction.atomic
 def send_review_reminder(version: DocumentVersion, *, key: str) -> bool:
     """Tell the approvers and leaders that a review is due or overdue, once per reminder step."""
-    _, created = ReviewReminder.objects.get_or_create(version=version, key=key,
-                                                      defaults={"sent_at": timezone.now()})
+    _, created = ReviewReminder.objects.get_or_create(version=version, key=key, defaults={"sent_at": timezone.now()})
     if not created:
         return False
     school = version.school
     overdue = key.startswith("overdue")
     recipients = school.members_with_role(*LEADER_ROLES, *REQUIRED_APPROVER_ROLES)
     when = version.next_review_on.strftime("%-d %B %Y")
-    notify(recipients, school=school,
-           subject=f"{version.document.title} review {'overdue' if overdue else 'due'} ({when})",
-           body=(f"The {version.document.title.lower()} was due for review on {when}. " if overdue else
-                 f"The {version.document.title.lower()} is due for review on {when}. ")
-           + "Start a new version, review it, and have it approved by the headteacher and the chair of governors.",
-           url=reverse("policy:index", args=[school.slug]))
+    notify(
+        recipients,
+        school=school,
+        subject=f"{version.document.title} review {'overdue' if overdue else 'due'} ({when})",
+        body=(
+            f"The {version.document.title.lower()} was due for review on {when}. "
+            if overdue
+            else f"The {version.document.title.lower()} is due for review on {when}. "
+        )
+        + "Start a new version, review it, and have it approved by the headteacher and the chair of governors.",
+        url=reverse("policy:index", args=[school.slug]),
+    )
     audit.log("policy.review.reminded", actor="system", target=version, detail={"key": key})
     return True

@@ -198,15 +198,21 @@ class PolicySettings(models.Model):
 
     version = models.OneToOneField(DocumentVersion, on_delete=models.CASCADE, related_name="settings")
     account_approver_role = models.CharField(
-        max_length=32, choices=Role.choices, default=Role.HEADTEACHER,
+        max_length=32,
+        choices=Role.choices,
+        default=Role.HEADTEACHER,
         help_text="Who approves proposals for new official accounts.",
     )
     final_post_approver_role = models.CharField(
-        max_length=32, choices=Role.choices, blank=True,
+        max_length=32,
+        choices=Role.choices,
+        blank=True,
         help_text="Who gives final approval before any post goes live. Leave empty if colleague review is enough.",
     )
     final_approver_deputy_role = models.CharField(
-        max_length=32, choices=Role.choices, blank=True,
+        max_length=32,
+        choices=Role.choices,
+        blank=True,
         help_text="Who gives final approval when the final approver is away or wrote the post.",
     )
     required_reviewers = models.PositiveSmallIntegerField(

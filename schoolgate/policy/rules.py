@@ -10,8 +10,10 @@ def _role(value: str) -> str:
 
 
 def describe_settings(policy) -> list[str]:
-    rules = [f"New official social media accounts are approved by the {_role(policy.account_approver_role)} "
-             "before they are created or used."]
+    rules = [
+        f"New official social media accounts are approved by the {_role(policy.account_approver_role)} "
+        "before they are created or used."
+    ]
     reviewers = policy.required_reviewers
     if reviewers:
         colleagues = "one colleague" if reviewers == 1 else f"{reviewers} colleagues"
@@ -19,18 +21,26 @@ def describe_settings(policy) -> list[str]:
     if policy.final_post_approver_role:
         rule = f"The {_role(policy.final_post_approver_role)} approves every post before it goes live"
         if policy.final_approver_deputy_role:
-            rule += (f"; the {_role(policy.final_approver_deputy_role)} does so when the "
-                     f"{_role(policy.final_post_approver_role)} is away or wrote the post")
+            rule += (
+                f"; the {_role(policy.final_approver_deputy_role)} does so when the "
+                f"{_role(policy.final_post_approver_role)} is away or wrote the post"
+            )
         rules.append(rule + ".")
     rules.append("Nobody approves their own post.")
 
-    pauses = [label for flag, label in [
-        (policy.clock_pauses_weekends, "weekends"),
-        (policy.clock_pauses_bank_holidays, f"bank holidays in {policy.get_bank_holiday_nation_display()}"),
-        (policy.clock_pauses_closures, "days the school is closed"),
-    ] if flag]
-    rule = (f"Comments, queries and complaints on our accounts are answered within {policy.reply_deadline_hours} "
-            "hours, even if only to acknowledge them")
+    pauses = [
+        label
+        for flag, label in [
+            (policy.clock_pauses_weekends, "weekends"),
+            (policy.clock_pauses_bank_holidays, f"bank holidays in {policy.get_bank_holiday_nation_display()}"),
+            (policy.clock_pauses_closures, "days the school is closed"),
+        ]
+        if flag
+    ]
+    rule = (
+        f"Comments, queries and complaints on our accounts are answered within {policy.reply_deadline_hours} "
+        "hours, even if only to acknowledge them"
+    )
     if pauses:
         rule += "; " + ", ".join(pauses[:-1]) + (" and " if len(pauses) > 1 else "") + pauses[-1]
         rule += " do not count, so a message received then is answered on the next working day"

@@ -34,8 +34,14 @@ def acknowledgement_summary(school: School) -> list[dict]:
     for version in DocumentVersion.objects.at_school(school).current().order_by("document__kind"):
         done = set(Acknowledgement.objects.filter(version=version).values_list("user_id", flat=True))
         outstanding = [m for m in members if m.pk not in done]
-        rows.append({"version": version, "done": len(members) - len(outstanding), "total": len(members),
-                     "outstanding": outstanding})
+        rows.append(
+            {
+                "version": version,
+                "done": len(members) - len(outstanding),
+                "total": len(members),
+                "outstanding": outstanding,
+            }
+        )
     return rows
 
 
@@ -50,15 +56,20 @@ def index(request, slug):
     documents = []
     for document in school.documents.all():
         current = document.current_version()
-        documents.append({
-            "document": document,
-            "current": current,
-            "draft": document.draft_version(),
-            "review_state": current.review_state(today) if current else None,
-            "acknowledged": bool(current and current.acknowledgements.filter(user=request.user).exists()),
-        })
-    return render(request, "policy/index.html", {"school": school, "documents": documents,
-                                                 "can": permissions_for(request.user, school)})
+        documents.append(
+            {
+                "document": document,
+                "current": current,
+                "draft": document.draft_version(),
+                "review_state": current.review_state(today) if current else None,
+                "acknowledged": bool(current and current.acknowledgements.filter(user=request.user).exists()),
+            }
+        )
+    return render(
+        request,
+        "policy/index.html",
+        {"school": school, "documents": documents, "can": permissions_for(request.user, school)},
+    )
 
 
 @login_required
@@ -66,8 +77,12 @@ def version_detail(request, slug, pk):
     school = school_for(request, slug, "policy.view")
     version = _version(school, pk)
     approver_roles = [
-        {"role": role, "label": Role(role).label, "approval": version.approval_for(role),
-         "can_give": version.is_draft and has_role(request.user, school, role) and not version.approval_for(role)}
+        {
+            "role": role,
+            "label": Role(role).label,
+            "approval": version.approval_for(role),
+            "can_give": version.is_draft and has_role(request.user, school, role) and not version.approval_for(role),
+        }
         for role in REQUIRED_APPROVER_ROLES
     ]
     context = {
@@ -122,8 +137,11 @@ def edit_version(request, slug, pk):
         else:
             messages.success(request, "Draft saved.")
             return redirect("policy:version", slug, pk)
-    return render(request, "policy/edit.html", {"school": school, "version": version, "form": form,
-                                                "settings_form": settings_form})
+    return render(
+        request,
+        "policy/edit.html",
+        {"school": school, "version": version, "form": form, "settings_form": settings_form},
+    )
 
 
 def _attach_errors(error: ValidationError, form, settings_form) -> None:
@@ -150,11 +168,17 @@ def approve(request, slug, pk, role):
         messages.error(request, " ".join(error.messages))
     else:
         if version.is_current:
-            messages.success(request, f"Approved. Version {version.number} is now in force; next review "
-                                      f"{version.next_review_on:%-d %B %Y}.")
+            messages.success(
+                request,
+                f"Approved. Version {version.number} is now in force; next review {version.next_review_on:%-d %B %Y}.",
+            )
         else:
-            messages.success(request, "Approved. Waiting for: " + ", ".join(
-                Role(r).label.lower() for r in version.missing_approver_roles()) + ".")
+            messages.success(
+                request,
+                "Approved. Waiting for: "
+                + ", ".join(Role(r).label.lower() for r in version.missing_approver_roles())
+                + ".",
+            )
     return redirect("policy:version", slug, pk)
 
 
@@ -166,10 +190,13 @@ def acknowledge(request, slug, pk):
     try:
         actions.acknowledge_version(version, by=request.user)
     except ValidationError as error:
+        # Nothing was recorded (e.g. a newer version came into force): say so, never "thank you".
         messages.error(request, " ".join(error.messages))
+        if request.headers.get("HX-Request"):
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        return redirect("policy:version", slug, pk)
     if request.headers.get("HX-Request"):
-        return render(request, "policy/_acknowledge.html", {"school": school, "version": version,
-                                                            "acknowledged": True})
+        return render(request, "policy/_acknowledge.html", {"school": school, "version": version, "acknowledged": True})
     messages.success(request, "Thank you: your confirmation is recorded.")
     next_url = request.POST.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
@@ -180,8 +207,7 @@ def acknowledge(request, slug, pk):
 @login_required
 def acknowledgements(request, slug):
     school = school_for(request, slug, "policy.view_acknowledgements")
-    return render(request, "policy/acknowledgements.html",
-                  {"school": school, "rows": acknowledgement_summary(school)})
+    return render(request, "policy/acknowledgements.html", {"school": school, "rows": acknowledgement_summary(school)})
 
 
 @login_required

@@ -27,8 +27,13 @@ def add_member(school: School, *, by, email: str, full_name: str, role: str, job
     if Membership.objects.filter(school=school, user=user, role=role).exists():
         raise ValidationError(f"{user} already holds the role {Role(role).label} here.")
     membership = Membership.objects.create(school=school, user=user, role=role, job_title=job_title)
-    audit.log("school.member.added", actor=by, target=membership, school=school,
-              detail={"user": user.email, "role": role, "new_login": created_user})
+    audit.log(
+        "school.member.added",
+        actor=by,
+        target=membership,
+        school=school,
+        detail={"user": user.email, "role": role, "new_login": created_user},
+    )
     return membership
 
 
@@ -36,10 +41,17 @@ def add_member(school: School, *, by, email: str, full_name: str, role: str, job
 def remove_member(membership: Membership, *, by) -> None:
     school = membership.school
     require_permission(by, school, "school.manage_members")
-    if membership.role == Role.HEADTEACHER and school.memberships.filter(role=Role.HEADTEACHER).count() == 1:
+    # Lock the headteacher rows so two removals at once cannot both see "another headteacher remains".
+    heads = list(school.memberships.select_for_update().filter(role=Role.HEADTEACHER).values_list("pk", flat=True))
+    if membership.role == Role.HEADTEACHER and len(heads) == 1:
         raise ValidationError("The school must keep a headteacher; add the new headteacher first.")
-    audit.log("school.member.removed", actor=by, target=membership, school=school,
-              detail={"user": membership.user.email, "role": membership.role})
+    audit.log(
+        "school.member.removed",
+        actor=by,
+        target=membership,
+        school=school,
+        detail={"user": membership.user.email, "role": membership.role},
+    )
     membership.delete()
 
 
@@ -49,8 +61,13 @@ def add_closure(school: School, *, by, starts_on, ends_on, label: str) -> Closur
     closure = Closure(school=school, starts_on=starts_on, ends_on=ends_on, label=label)
     closure.full_clean()
     closure.save()
-    audit.log("school.closure.added", actor=by, target=closure, school=school,
-              detail={"starts_on": starts_on, "ends_on": ends_on, "label": label})
+    audit.log(
+        "school.closure.added",
+        actor=by,
+        target=closure,
+        school=school,
+        detail={"starts_on": starts_on, "ends_on": ends_on, "label": label},
+    )
     return closure
 
 
@@ -62,8 +79,17 @@ def remove_closure(closure: Closure, *, by) -> None:
 
 
 @transaction.atomic
-def create_school(*, by, name: str, slug: str, headteacher_email: str, headteacher_name: str,
-                  chair_email: str = "", chair_name: str = "", trust=None) -> School:
+def create_school(
+    *,
+    by,
+    name: str,
+    slug: str,
+    headteacher_email: str,
+    headteacher_name: str,
+    chair_email: str = "",
+    chair_name: str = "",
+    trust=None,
+) -> School:
     """Add a school to this deployment with its headteacher and empty first drafts of its documents.
 
     1. Only a trust administrator of the trust (or a superuser for a school outside any trust) may.
@@ -86,15 +112,20 @@ def create_school(*, by, name: str, slug: str, headteacher_email: str, headteach
         people.append((chair_email, chair_name, Role.CHAIR_OF_GOVERNORS))
     for email, full_name, role in people:
         user = User.objects.filter(email__iexact=email.strip()).first() or User.objects.create_user(
-            email=email.strip().lower(), full_name=full_name.strip())
+            email=email.strip().lower(), full_name=full_name.strip()
+        )
         Membership.objects.create(school=school, user=user, role=role)
     for kind in DocumentKind:
         document = Document.objects.create(school=school, kind=kind, title=kind.label)
-        draft = DocumentVersion.objects.create(document=document, number=1, text="", drafted_by=by,
-                                               drafted_at=timezone.now())
+        draft = DocumentVersion.objects.create(
+            document=document, number=1, text="", drafted_by=by, drafted_at=timezone.now()
+        )
         if document.has_settings:
             PolicySettings.objects.create(version=draft)
-    audit.log("school.created", actor=by, target=school,
-              detail={"headteacher": headteacher_email, "chair": chair_email or None,
-                      "trust": trust.name if trust else None})
+    audit.log(
+        "school.created",
+        actor=by,
+        target=school,
+        detail={"headteacher": headteacher_email, "chair": chair_email or None, "trust": trust.name if trust else None},
+    )
     return school

@@ -78,8 +78,12 @@ SCHOOLS = [
             ("Ruth Price", "volunteer", [Role.VOLUNTEER], "Reading volunteer"),
             ("Margaret Hughes", "chair", [Role.CHAIR_OF_GOVERNORS], "Chair of governors"),
         ],
-        "pupils": [("AW1001", "Oliver", "Bennett", "6"), ("AW1002", "Amelia", "Khan", "6"),
-                   ("AW1003", "Jack", "Williams", "5"), ("AW1004", "Isla", "Roberts", "5")],
+        "pupils": [
+            ("AW1001", "Oliver", "Bennett", "6"),
+            ("AW1002", "Amelia", "Khan", "6"),
+            ("AW1003", "Jack", "Williams", "5"),
+            ("AW1004", "Isla", "Roberts", "5"),
+        ],
     },
     {
         "slug": "raleigh",
@@ -110,8 +114,12 @@ SCHOOLS = [
             ("Peter Hall", "volunteer", [Role.VOLUNTEER], "PTA volunteer"),
             ("Richard Cole", "chair", [Role.CHAIR_OF_GOVERNORS], "Chair of governors"),
         ],
-        "pupils": [("RS2001", "Noah", "Patel", "4"), ("RS2002", "Freya", "Thompson", "4"),
-                   ("RS2003", "Leo", "Harrison", "3"), ("RS2004", "Mia", "Clarke", "3")],
+        "pupils": [
+            ("RS2001", "Noah", "Patel", "4"),
+            ("RS2002", "Freya", "Thompson", "4"),
+            ("RS2003", "Leo", "Harrison", "3"),
+            ("RS2004", "Mia", "Clarke", "3"),
+        ],
     },
 ]
 SHARED_GOVERNOR = ("Sam Okafor", "sam.okafor@governors.example")
@@ -134,12 +142,19 @@ def _at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(16, 0), tzinfo=timezone.get_current_timezone())
 
 
-def _current_version(document: Document, *, text: str, reviewed_on: dt.date, approvers: dict, settings=None,
-                     drafted_by: User) -> DocumentVersion:
+def _current_version(
+    document: Document, *, text: str, reviewed_on: dt.date, approvers: dict, settings=None, drafted_by: User
+) -> DocumentVersion:
     version = DocumentVersion.objects.create(
-        document=document, number=1, status=VersionStatus.CURRENT, text=text, drafted_by=drafted_by,
-        drafted_at=_at(reviewed_on - dt.timedelta(days=14)), reviewed_on=reviewed_on,
-        became_current_at=_at(reviewed_on), next_review_on=add_months(reviewed_on, 12),
+        document=document,
+        number=1,
+        status=VersionStatus.CURRENT,
+        text=text,
+        drafted_by=drafted_by,
+        drafted_at=_at(reviewed_on - dt.timedelta(days=14)),
+        reviewed_on=reviewed_on,
+        became_current_at=_at(reviewed_on),
+        next_review_on=add_months(reviewed_on, 12),
         change_summary="Imported from the school's published policy",
     )
     if settings is not None:
@@ -163,8 +178,9 @@ def seed_demo() -> list[School]:
     governor = _user(*SHARED_GOVERNOR)
     schools = []
     for spec in SCHOOLS:
-        school = School.objects.create(name=spec["name"], slug=spec["slug"], trust=trust,
-                                       website=f"https://www.{spec['domain']}/")
+        school = School.objects.create(
+            name=spec["name"], slug=spec["slug"], trust=trust, website=f"https://www.{spec['domain']}/"
+        )
         people = {}
         for full_name, local, roles, title in spec["people"]:
             user = _user(full_name, f"{local}@{spec['domain']}")
@@ -177,15 +193,27 @@ def seed_demo() -> list[School]:
         head, chair = people[Role.HEADTEACHER], people[Role.CHAIR_OF_GOVERNORS]
         approvers = {Role.HEADTEACHER: head, Role.CHAIR_OF_GOVERNORS: chair}
 
-        policy = Document.objects.create(school=school, kind=DocumentKind.SOCIAL_MEDIA_POLICY,
-                                         title="Social media policy")
+        policy = Document.objects.create(
+            school=school, kind=DocumentKind.SOCIAL_MEDIA_POLICY, title="Social media policy"
+        )
         text = (DEMO_DIR / spec["policy_file"]).read_text(encoding="utf-8").strip()
-        current = _current_version(policy, text=text, reviewed_on=spec["reviewed_on"], approvers=approvers,
-                                   settings=spec["settings"], drafted_by=head)
+        current = _current_version(
+            policy,
+            text=text,
+            reviewed_on=spec["reviewed_on"],
+            approvers=approvers,
+            settings=spec["settings"],
+            drafted_by=head,
+        )
         recent = dt.date(2026, 9, 1)
         related = [
-            _current_version(Document.objects.create(school=school, kind=kind, title=title), text=body,
-                             reviewed_on=recent, approvers=approvers, drafted_by=head)
+            _current_version(
+                Document.objects.create(school=school, kind=kind, title=title),
+                text=body,
+                reviewed_on=recent,
+                approvers=approvers,
+                drafted_by=head,
+            )
             for kind, title, body in [
                 (DocumentKind.CODE_OF_CONDUCT, "Staff code of conduct", CODE_OF_CONDUCT),
                 (DocumentKind.ACCEPTABLE_USE, "Acceptable use policy", ACCEPTABLE_USE),
@@ -194,19 +222,32 @@ def seed_demo() -> list[School]:
         # Some people have confirmed reading the documents in force, some have not yet.
         for version in [current, *related]:
             for user in (head, chair, people[Role.DSL]):
-                Acknowledgement.objects.create(version=version, user=user,
-                                               acknowledged_at=_at(version.reviewed_on + dt.timedelta(days=3)))
+                Acknowledgement.objects.create(
+                    version=version, user=user, acknowledged_at=_at(version.reviewed_on + dt.timedelta(days=3))
+                )
         if spec.get("open_draft"):
             draft = DocumentVersion.objects.create(
-                document=policy, number=2, status=VersionStatus.DRAFT, text=text, drafted_by=head,
-                drafted_at=timezone.now(), change_summary="Annual review 2026",
+                document=policy,
+                number=2,
+                status=VersionStatus.DRAFT,
+                text=text,
+                drafted_by=head,
+                drafted_at=timezone.now(),
+                change_summary="Annual review 2026",
             )
             PolicySettings.objects.create(version=draft, **spec["settings"])
         for upn, forename, surname, year in spec["pupils"]:
-            Pupil.objects.create(school=school, upn=upn, legal_forename=forename, legal_surname=surname,
-                                 year_group=year, registration_group=f"{year}A")
-        Closure.objects.create(school=school, starts_on=dt.date(2026, 12, 19), ends_on=dt.date(2027, 1, 4),
-                               label="Christmas holiday")
+            Pupil.objects.create(
+                school=school,
+                upn=upn,
+                legal_forename=forename,
+                legal_surname=surname,
+                year_group=year,
+                registration_group=f"{year}A",
+            )
+        Closure.objects.create(
+            school=school, starts_on=dt.date(2026, 12, 19), ends_on=dt.date(2027, 1, 4), label="Christmas holiday"
+        )
         audit.log("demo.seeded", actor="system", target=school)
         schools.append(school)
     return schools

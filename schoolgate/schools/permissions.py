@@ -13,7 +13,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "policy.view": ALL_ROLES,
     "policy.draft": LEADER_ROLES,
     "policy.view_acknowledgements": LEADER_ROLES | GOVERNOR_ROLES,
-    "audit.view": frozenset({Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR, Role.TRUST_ADMIN}),
+    # Governors scrutinise (AW-PUB-3); the DSL and deputies need the trail of safeguarding decisions.
+    "audit.view": frozenset(
+        {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR, Role.TRUST_ADMIN}
+    ),
     # Restricted (safeguarding) entries are shown in full only to these roles; others see them redacted.
     "audit.view_restricted": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL}),
 }

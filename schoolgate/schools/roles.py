@@ -17,9 +17,7 @@ class Role(models.TextChoices):
     TRUST_ADMIN = "trust_admin", "Trust administrator"
 
 
-MFA_REQUIRED_ROLES = frozenset(
-    {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.TRUST_ADMIN}
-)
+MFA_REQUIRED_ROLES = frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.TRUST_ADMIN})
 # People who lead the school's use of social media: they draft policy and are told of reviews.
 LEADER_ROLES = frozenset({Role.HEADTEACHER, Role.LEADERSHIP})
 SAFEGUARDING_ROLES = frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL})

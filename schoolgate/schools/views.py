@@ -42,8 +42,9 @@ def members(request, slug):
                 messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
                 return redirect("schools:members", slug)
     memberships = school.memberships.select_related("user").order_by("user__full_name", "role")
-    return render(request, "schools/members.html", {"school": school, "can": can, "form": form,
-                                                    "memberships": memberships})
+    return render(
+        request, "schools/members.html", {"school": school, "can": can, "form": form, "memberships": memberships}
+    )
 
 
 @login_required
@@ -76,8 +77,11 @@ def closures(request, slug):
             else:
                 messages.success(request, "Closure added.")
                 return redirect("schools:closures", slug)
-    return render(request, "schools/closures.html", {"school": school, "can": can, "form": form,
-                                                     "closures": school.closures.all()})
+    return render(
+        request,
+        "schools/closures.html",
+        {"school": school, "can": can, "form": form, "closures": school.closures.all()},
+    )
 
 
 @login_required

@@ -8,8 +8,13 @@ from schoolgate.notifications.models import Notification
 
 def test_it_delivers_a_notification_email_over_smtp(cast, smtp_server, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        notify([cast.alice], school=cast.school, subject="Please read the new policy",
-               body="Version 2 is in force.", url="/s/x/policy/")
+        notify(
+            [cast.alice],
+            school=cast.school,
+            subject="Please read the new policy",
+            body="Version 2 is in force.",
+            url="/s/x/policy/",
+        )
 
     assert len(smtp_server) == 1
     delivered = smtp_server[0]

@@ -36,8 +36,7 @@ def log_out(page) -> None:
 @pytest.mark.clause("RS-LIFE-1")
 @pytest.mark.clause("RS-ROLE-3")
 def test_it_takes_a_policy_version_from_draft_to_acknowledged_in_the_browser(page):
-    raleigh = make_school("The Raleigh School", slug="raleigh",
-                          settings={"final_post_approver_role": Role.HEADTEACHER})
+    raleigh = make_school("The Raleigh School", slug="raleigh", settings={"final_post_approver_role": Role.HEADTEACHER})
     draft = start_new_version(raleigh.policy.document, by=raleigh.head)
 
     # The headteacher logs in with password and authenticator code, and finds the draft waiting.

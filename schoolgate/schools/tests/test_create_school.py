@@ -24,9 +24,16 @@ def trust_admin(db):
 
 def test_it_creates_a_school_with_its_headteacher_and_first_drafts(trust_admin):
     admin, trust = trust_admin
-    school = create_school(by=admin, trust=trust, name="St Mary's", slug="st-marys",
-                           headteacher_email="head@stmarys.example", headteacher_name="Sue Head",
-                           chair_email="chair@stmarys.example", chair_name="Carl Chair")
+    school = create_school(
+        by=admin,
+        trust=trust,
+        name="St Mary's",
+        slug="st-marys",
+        headteacher_email="head@stmarys.example",
+        headteacher_name="Sue Head",
+        chair_email="chair@stmarys.example",
+        chair_name="Carl Chair",
+    )
     assert {m.role for m in school.memberships.all()} == {Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS}
     kinds = {d.kind: d for d in school.documents.all()}
     assert set(kinds) == set(DocumentKind.values)
@@ -40,26 +47,53 @@ def test_it_refuses_someone_who_does_not_administer_the_trust(trust_admin):
     _, trust = trust_admin
     outsider = make_user("Olly Outsider")
     with pytest.raises(PermissionDenied):
-        create_school(by=outsider, trust=trust, name="X", slug="x", headteacher_email="h@x.example",
-                      headteacher_name="H")
+        create_school(
+            by=outsider, trust=trust, name="X", slug="x", headteacher_email="h@x.example", headteacher_name="H"
+        )
     assert not School.objects.filter(slug="x").exists()
 
 
 def test_it_refuses_a_taken_address_and_writes_nothing(trust_admin):
     admin, trust = trust_admin
-    create_school(by=admin, trust=trust, name="A", slug="same", headteacher_email="a@a.example",
-                  headteacher_name="A")
+    create_school(by=admin, trust=trust, name="A", slug="same", headteacher_email="a@a.example", headteacher_name="A")
     with pytest.raises(ValidationError, match="already used"):
-        create_school(by=admin, trust=trust, name="B", slug="same", headteacher_email="b@b.example",
-                      headteacher_name="B")
+        create_school(
+            by=admin, trust=trust, name="B", slug="same", headteacher_email="b@b.example", headteacher_name="B"
+        )
     assert School.objects.filter(slug="same").count() == 1
 
 
 def test_it_creates_a_school_from_the_command_line(trust_admin):
     admin, _ = trust_admin
-    call_command("create_school", "--name", "Oak Primary", "--slug", "oak", "--trust", "Test Trust",
-                 "--headteacher-email", "head@oak.example", "--headteacher-name", "Olive Head", "--by", admin.email)
+    call_command(
+        "create_school",
+        "--name",
+        "Oak Primary",
+        "--slug",
+        "oak",
+        "--trust",
+        "Test Trust",
+        "--headteacher-email",
+        "head@oak.example",
+        "--headteacher-name",
+        "Olive Head",
+        "--by",
+        admin.email,
+    )
     assert School.objects.get(slug="oak").trust.name == "Test Trust"
     with pytest.raises(CommandError, match="already used"):
-        call_command("create_school", "--name", "Oak 2", "--slug", "oak", "--trust", "Test Trust",
-                     "--headteacher-email", "h2@oak.example", "--headteacher-name", "H", "--by", admin.email)
+        call_command(
+            "create_school",
+            "--name",
+            "Oak 2",
+            "--slug",
+            "oak",
+            "--trust",
+            "Test Trust",
+            "--headteacher-email",
+            "h2@oak.example",
+            "--headteacher-name",
+            "H",
+            "--by",
+            admin.email,
+        )

@@ -1,7 +1,6 @@
 """Export the audit log for a date range as CSV or JSON."""
 
 import datetime as dt
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -25,8 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--until", required=True, help="last day, YYYY-MM-DD")
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("--school", help="a school's slug; all schools when omitted")
-        parser.add_argument("--redact-restricted", action="store_true",
-                            help="hide the details of restricted (safeguarding) entries")
+        parser.add_argument(
+            "--redact-restricted", action="store_true", help="hide the details of restricted (safeguarding) entries"
+        )
         parser.add_argument("--output", help="file to write; standard output when omitted")
 
     def handle(self, *args, **options):
@@ -48,4 +48,4 @@ class Command(BaseCommand):
             with open(options["output"], "w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
         else:
-            sys.stdout.write(text)
+            self.stdout.write(text, ending="")

@@ -32,12 +32,20 @@ class Command(BaseCommand):
                 raise CommandError(f"No trust named {options['trust']!r}")
         try:
             school = create_school(
-                by=by, name=options["name"], slug=options["slug"], trust=trust,
-                headteacher_email=options["headteacher_email"], headteacher_name=options["headteacher_name"],
-                chair_email=options["chair_email"], chair_name=options["chair_name"],
+                by=by,
+                name=options["name"],
+                slug=options["slug"],
+                trust=trust,
+                headteacher_email=options["headteacher_email"],
+                headteacher_name=options["headteacher_name"],
+                chair_email=options["chair_email"],
+                chair_name=options["chair_name"],
             )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
-        self.stdout.write(self.style.SUCCESS(
-            f"Created {school.name}. The headteacher sets a password with 'Forgotten your password' on the "
-            "login page, then writes and approves the first policy version."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {school.name}. The headteacher sets a password with 'Forgotten your password' on the "
+                "login page, then writes and approves the first policy version."
+            )
+        )

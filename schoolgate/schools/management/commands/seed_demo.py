@@ -15,13 +15,13 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo schools already present.")
         self.stdout.write(
-            "\nDemo logins (password for all: %s)\n"
+            f"\nDemo logins (password for all: {DEMO_PASSWORD})\n"
             "  Applebee Wood: head@applebeewood.example (headteacher), chair@applebeewood.example (chair),\n"
             "                 a.green@applebeewood.example (teacher), dsl@applebeewood.example (DSL)\n"
             "  The Raleigh School: head@raleigh.example (headteacher), chair@raleigh.example (chair),\n"
             "                 b.taylor@raleigh.example (teacher), dsl@raleigh.example (DSL)\n"
             "  Both schools: sam.okafor@governors.example (governor), it@trust.example (trust admin)\n"
             "Headteachers, DSLs, deputies, leaders and trust admins log in with an authenticator code.\n"
-            "The demo accounts share the secret %s: add it to an authenticator app,\n"
-            "or print the current code with: uv run manage.py demo_totp\n" % (DEMO_PASSWORD, DEMO_TOTP_SECRET)
+            f"The demo accounts share the secret {DEMO_TOTP_SECRET}: add it to an authenticator app,\n"
+            "or print the current code with: uv run manage.py demo_totp\n"
         )
