@@ -1,0 +1,1 @@
+"""Connectors to social networks: one folder per network behind one small interface (see base.py)."""

@@ -1,0 +1,236 @@
+"""The connector interface: what every network adapter offers, and how it says what it cannot do."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar
+
+
+class Capability(StrEnum):
+    PUBLISH = "publish", "Publish posts"
+    PUBLISH_IMAGES = "publish_images", "Publish posts with images"
+    FETCH_REPLIES = "fetch_replies", "Read replies and comments on our posts"
+    FETCH_MENTIONS = "fetch_mentions", "Read mentions of our account"
+    REPLY = "reply", "Reply to comments"
+    HIDE = "hide", "Hide other people's replies"
+    DELETE_OWN = "delete_own", "Delete our own posts"
+    DELETE_OTHERS = "delete_others", "Delete other people's comments"
+    BLOCK = "block", "Block an account"
+    MUTE = "mute", "Mute an account"
+    REPORT = "report", "Report content to the network"
+
+    def __new__(cls, value: str, label: str = ""):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+class ConnectionFlow(StrEnum):
+    APP_PASSWORD = "app_password"  # noqa: S105 - a flow name: handle + app password (Bluesky)
+    OAUTH = "oauth"  # redirect to the network, callback with a code
+
+
+class ConnectorError(Exception):
+    """A network call failed.
+
+    permanent=False: worth retrying later (timeouts, 5xx, rate limits; retry_after in seconds when the
+    network said). permanent=True: retrying cannot help (revoked token, refused content, not allowed);
+    the connection is marked broken with this message shown and leaders told.
+    """
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None, status: int | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.status = status
+
+
+class NotSupported(ConnectorError):
+    """The network's API does not allow this operation at all."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_chars: int
+    max_images: int = 4
+    max_image_bytes: int = 1_000_000
+    image_types: frozenset[str] = frozenset({"image/jpeg", "image/png"})
+    needs_public_image_url: bool = False  # Instagram fetches images from a URL instead of an upload
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    data: bytes
+    mime_type: str
+    alt_text: str
+    filename: str = "image"
+    public_url: str = ""  # a short-lived URL for networks that fetch the image themselves
+
+
+@dataclass(frozen=True)
+class Published:
+    remote_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class RemoteItem:
+    """A comment, reply or mention as the network reports it."""
+
+    remote_id: str
+    author_id: str
+    author_handle: str
+    text: str
+    created_at: dt.datetime
+    url: str = ""
+    in_reply_to: str = ""
+    author_name: str = ""
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class AccountIdentity:
+    remote_id: str
+    handle: str
+    display_name: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """The app registered with a network (per deployment; per instance for Mastodon)."""
+
+    client_id: str
+    client_secret: str
+    base_url: str = ""  # the instance for Mastodon; empty for networks with one fixed API host
+
+
+@dataclass
+class Credentials:
+    """What a connection stores (encrypted at rest by the caller): tokens and their expiry."""
+
+    data: dict = field(default_factory=dict)
+    expires_at: dt.datetime | None = None
+
+
+class Connector:
+    """One network. Subclasses set the class attributes and implement what the network allows.
+
+    Every method that talks to the network raises ConnectorError on failure; an operation the network
+    does not offer raises NotSupported, and is left out of `capabilities` so no button promises it.
+    """
+
+    network: ClassVar[str]
+    label: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    limits: ClassVar[Limits]
+    flow: ClassVar[ConnectionFlow]
+    # Networks whose tokens expire: refresh this long before expiry (the health page warns too).
+    refresh_ahead: ClassVar[dt.timedelta] = dt.timedelta(days=7)
+
+    def __init__(self, credentials: Credentials, *, base_url: str | None = None):
+        self.credentials = credentials
+        self.base_url = base_url
+
+    @classmethod
+    def can(cls, capability: Capability) -> bool:
+        return capability in cls.capabilities
+
+    def _unsupported(self, what: str) -> NotSupported:
+        return NotSupported(f"{self.label} does not allow {what} through its API.")
+
+    # Connecting (class methods: there are no credentials yet)
+    @classmethod
+    def connect_with_password(cls, *, handle: str, password: str, service_url: str) -> Credentials:
+        """APP_PASSWORD flow: log in with a handle and an app password, return credentials to store."""
+        raise NotSupported(f"{cls.label} connects through its own login page, not with a password.")
+
+    @classmethod
+    def authorization_url(cls, *, client: OAuthClient, redirect_uri: str, state: str) -> str:
+        """OAUTH flow, step 1: where to send the person to grant access."""
+        raise NotSupported(f"{cls.label} connects with an app password, not through a login page.")
+
+    @classmethod
+    def exchange_code(cls, *, client: OAuthClient, code: str, redirect_uri: str) -> Credentials:
+        """OAUTH flow, step 2: swap the code from the callback for tokens."""
+        raise NotSupported(f"{cls.label} connects with an app password, not through a login page.")
+
+    # Identity and credentials
+    def identity(self) -> AccountIdentity:
+        raise NotImplementedError
+
+    def refresh_credentials(self) -> Credentials | None:
+        """New credentials when the tokens can be refreshed; None when they do not expire."""
+        return None
+
+    # Publishing: `key` is stable per delivery so a retry after a crash never posts twice.
+    def publish(self, text: str, *, media: Sequence[MediaItem] = (), key: str) -> Published:
+        raise self._unsupported("publishing")
+
+    def find_published(self, key: str) -> Published | None:
+        """The post an earlier attempt with this key already made, if any (see network-apis notes)."""
+        return None
+
+    def delete_own(self, remote_id: str) -> None:
+        raise self._unsupported("deleting posts")
+
+    # Reading
+    def fetch_replies(self, remote_post_id: str) -> list[RemoteItem]:
+        raise self._unsupported("reading replies")
+
+    def fetch_mentions(self, *, since: dt.datetime | None = None) -> list[RemoteItem]:
+        raise self._unsupported("reading mentions")
+
+    # Answering and moderating
+    def reply(self, item: RemoteItem, text: str, *, key: str) -> Published:
+        raise self._unsupported("replying")
+
+    def hide(self, item: RemoteItem) -> None:
+        raise self._unsupported("hiding replies")
+
+    def delete_others(self, item: RemoteItem) -> None:
+        raise self._unsupported("deleting other people's comments")
+
+    def block(self, author_id: str) -> None:
+        raise self._unsupported("blocking accounts")
+
+    def mute(self, author_id: str) -> None:
+        raise self._unsupported("muting accounts")
+
+    def report(self, item: RemoteItem, *, reason: str) -> None:
+        raise self._unsupported("reporting content")
+
+
+def check_post(connector_class: type[Connector], text: str, media: Sequence[MediaItem] = ()) -> list[str]:
+    """Problems that would make the network refuse this post, found before anyone reviews it."""
+    limits = connector_class.limits
+    problems = []
+    if not text.strip() and not media:
+        problems.append("The post is empty.")
+    if len(text) > limits.max_chars:
+        problems.append(f"{connector_class.label} allows {limits.max_chars} characters; this post has {len(text)}.")
+    if media and not connector_class.can(Capability.PUBLISH_IMAGES):
+        problems.append(f"{connector_class.label} cannot publish images through its API.")
+    if len(media) > limits.max_images:
+        problems.append(f"{connector_class.label} allows {limits.max_images} images per post; this has {len(media)}.")
+    for item in media:
+        if item.mime_type not in limits.image_types:
+            problems.append(f"{connector_class.label} does not accept {item.mime_type} images ({item.filename}).")
+        if len(item.data) > limits.max_image_bytes:
+            problems.append(
+                f"{item.filename} is larger than {connector_class.label}'s limit of "
+                f"{limits.max_image_bytes // 1000} kB."
+            )
+        if not item.alt_text.strip():
+            problems.append(f"{item.filename} needs alt text describing it.")
+    return problems
