@@ -23,3 +23,25 @@ def _test_environment():
     settings.ENCRYPTION_KEYS = [TEST_ENCRYPTION_KEY]
     crypto._fernet.cache_clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rolled-back tests reuse primary keys, so cached per-user state (used TOTP codes, rate limits)
+    # would leak from one test into the next.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def pytest_sessionfinish(session):
+    # The Bluesky connector tests start one local Bluesky network per run, on first use, from whichever
+    # xdist worker gets there first (schoolgate/connectors/tests/bsky_peer.py). The controller process (the
+    # one without `workerinput`) stops it here, after every worker is done; a run without it does nothing.
+    if hasattr(session.config, "workerinput"):
+        return
+    from schoolgate.connectors.tests.bsky_peer import shared_dir, stop_shared_peer
+
+    # xdist hands each worker a base temp inside the controller's; `_tmp_path_factory` is how xdist finds it too.
+    stop_shared_peer(shared_dir(session.config._tmp_path_factory.getbasetemp(), is_worker=False))

@@ -2,6 +2,7 @@
 
 import pytest
 
+from schoolgate.connectors.tests.bsky_peer import BskyPeer, PeerUnavailable, shared_dir, shared_peer
 from schoolgate.testing import make_school
 
 
@@ -80,3 +81,18 @@ def smtp_server(settings):
     }
     yield received
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def bsky_peer(request, tmp_path_factory) -> BskyPeer:
+    """PDS and AppView URLs of the run's Bluesky network, and `create_account()` for fresh test accounts.
+
+    Fails (never skips) when the network cannot be installed or started: these tests are the only proof
+    that the connector works against real Bluesky software.
+    """
+    is_worker = hasattr(request.config, "workerinput")
+    try:
+        return shared_peer(shared_dir(tmp_path_factory.getbasetemp(), is_worker=is_worker))
+    except PeerUnavailable as error:
+        problem = str(error)
+    pytest.fail(f"The local Bluesky network is unavailable: {problem}", pytrace=False)

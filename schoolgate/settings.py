@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "schoolgate.schools",
     "schoolgate.pupils",
     "schoolgate.policy",
+    "schoolgate.official_accounts",
     "schoolgate.notifications",
     "schoolgate.home",
 ]
@@ -158,6 +159,15 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+}
+
+# Apps registered with each network for the OAuth connect flow (Mastodon apps register per server).
+NETWORK_APPS = {
+    network: {
+        "client_id": os.getenv(f"SCHOOLGATE_{network.upper()}_CLIENT_ID", ""),
+        "client_secret": os.getenv(f"SCHOOLGATE_{network.upper()}_CLIENT_SECRET", ""),
+    }
+    for network in ("facebook", "instagram", "x")
 }
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise printed to the console (development).

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("schoolgate.schools.urls")),
     path("", include("schoolgate.policy.urls")),
     path("", include("schoolgate.audit.urls")),
+    path("", include("schoolgate.official_accounts.urls")),
 ]

@@ -66,6 +66,7 @@ class Limits:
     max_image_bytes: int = 1_000_000
     image_types: frozenset[str] = frozenset({"image/jpeg", "image/png"})
     needs_public_image_url: bool = False  # Instagram fetches images from a URL instead of an upload
+    needs_media: bool = False  # Instagram has no text-only posts
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,8 @@ class Connector:
         raise NotSupported(f"{cls.label} connects with an app password, not through a login page.")
 
     @classmethod
-    def exchange_code(cls, *, client: OAuthClient, code: str, redirect_uri: str) -> Credentials:
-        """OAUTH flow, step 2: swap the code from the callback for tokens."""
+    def exchange_code(cls, *, client: OAuthClient, code: str, redirect_uri: str, state: str = "") -> Credentials:
+        """OAUTH flow, step 2: swap the code from the callback for tokens (`state` lets PKCE rebuild its verifier)."""
         raise NotSupported(f"{cls.label} connects with an app password, not through a login page.")
 
     # Identity and credentials
@@ -219,6 +220,8 @@ def check_post(connector_class: type[Connector], text: str, media: Sequence[Medi
         problems.append("The post is empty.")
     if len(text) > limits.max_chars:
         problems.append(f"{connector_class.label} allows {limits.max_chars} characters; this post has {len(text)}.")
+    if limits.needs_media and not media:
+        problems.append(f"{connector_class.label} cannot publish a post without an image.")
     if media and not connector_class.can(Capability.PUBLISH_IMAGES):
         problems.append(f"{connector_class.label} cannot publish images through its API.")
     if len(media) > limits.max_images:

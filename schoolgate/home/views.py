@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from schoolgate.home.models import WorkerHeartbeat
 from schoolgate.notifications.actions import mark_read
 from schoolgate.notifications.models import Notification
+from schoolgate.official_accounts.views import accounts_needing_attention
 from schoolgate.policy.models import DocumentKind, DocumentVersion
 from schoolgate.policy.views import acknowledgement_summary
 from schoolgate.schools.models import School
@@ -55,6 +56,7 @@ def dashboard(request, slug):
         "drafts": versions.at_school(school).filter(status="draft") if can["policy_draft"] else [],
         "acknowledgements": acknowledgement_summary(school) if can["policy_view_acknowledgements"] else None,
         "notifications": Notification.objects.filter(user=request.user, school=school).unread()[:5],
+        "accounts": accounts_needing_attention(request.user, school, today),
     }
     return render(request, "home/dashboard.html", context)
 

@@ -6,6 +6,7 @@ subject or body; say that something needs attention and link to where access is 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -13,10 +14,13 @@ from django.utils import timezone
 
 from schoolgate.notifications.models import Notification
 
+logger = logging.getLogger(__name__)
+
 
 def notify(
-    users: Iterable, *, school, subject: str, body: str, url: str = "", email: bool = True
+    users: Iterable, *, school, subject: str, body: str, url: str = "", email: bool = True, urgent: bool = False
 ) -> list[Notification]:
+    """Create notifications; email them after commit (urgent: sent at once by this process, not queued)."""
     from schoolgate.notifications.tasks import email_notification
 
     seen: set[int] = set()
@@ -31,8 +35,20 @@ def notify(
     Notification.objects.bulk_create(created)
     if email:
         ids = [n.pk for n in created]  # bulk_create returns primary keys on SQLite and PostgreSQL
-        transaction.on_commit(lambda: [email_notification(pk) for pk in ids])
+        send = _send_now_or_queue if urgent else email_notification
+        transaction.on_commit(lambda: [send(pk) for pk in ids])
     return created
+
+
+def _send_now_or_queue(notification_id: int) -> None:
+    from schoolgate.notifications.tasks import email_notification
+
+    try:
+        email_notification.call_local(notification_id)
+    except Exception:
+        # The mail server is down: the claim was released, so the queued retry will send it.
+        logger.exception("Urgent email %s could not be sent now; queued for retry", notification_id)
+        email_notification(notification_id)
 
 
 def mark_read(notification: Notification, *, by) -> None:

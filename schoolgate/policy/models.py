@@ -237,6 +237,14 @@ class PolicySettings(models.Model):
         max_length=32, choices=PupilNamingRule.choices, default=PupilNamingRule.FIRST_NAMES_ONLY
     )
     comments_default = models.CharField(max_length=16, choices=CommentsDefault.choices, default=CommentsDefault.OPEN)
+    account_password_max_age_days = models.PositiveSmallIntegerField(
+        default=365,
+        validators=[
+            MinValueValidator(30, "Passwords cannot be required to change more often than every 30 days."),
+            MaxValueValidator(730, "Official account passwords must be changed at least every two years."),
+        ],
+        help_text="An official account's security checklist turns red when its password is older than this.",
+    )
     private_messages_forbidden = models.BooleanField(
         default=True, help_text="Official accounts never send private messages to pupils, parents or carers."
     )

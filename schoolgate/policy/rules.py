@@ -12,7 +12,8 @@ def _role(value: str) -> str:
 def describe_settings(policy) -> list[str]:
     rules = [
         f"New official social media accounts are approved by the {_role(policy.account_approver_role)} "
-        "before they are created or used."
+        "before they are created or used, registered with a school email address, protected with two-factor "
+        f"authentication, and their passwords changed at least every {policy.account_password_max_age_days} days."
     ]
     reviewers = policy.required_reviewers
     if reviewers:

@@ -56,6 +56,22 @@ def remove_member(membership: Membership, *, by) -> None:
 
 
 @transaction.atomic
+def update_school_details(school: School, *, by, name: str, website: str, email_domains: str) -> School:
+    require_permission(by, school, "school.manage_members")
+    before = {"name": school.name, "website": school.website, "email_domains": school.email_domains}
+    domains = [d.strip().lower().lstrip("@") for d in email_domains.split(",") if d.strip()]
+    invalid = [d for d in domains if "." not in d or " " in d or "@" in d]
+    if invalid:
+        raise ValidationError({"email_domains": f"“{invalid[0]}” is not an email domain (e.g. raleigh.surrey.sch.uk)."})
+    school.name, school.website, school.email_domains = name.strip(), website.strip(), ", ".join(domains)
+    school.full_clean()
+    school.save(update_fields=["name", "website", "email_domains"])
+    after = {"name": school.name, "website": school.website, "email_domains": school.email_domains}
+    audit.log("school.details.changed", actor=by, target=school, changes=audit.diff(before, after))
+    return school
+
+
+@transaction.atomic
 def add_closure(school: School, *, by, starts_on, ends_on, label: str) -> Closure:
     require_permission(by, school, "school.manage_closures")
     closure = Closure(school=school, starts_on=starts_on, ends_on=ends_on, label=label)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from schoolgate.accounts.models import User
 from schoolgate.audit import actions as audit
+from schoolgate.official_accounts.models import AccountStatus, Likelihood, OfficialAccount, Visibility
 from schoolgate.policy.models import (
     Acknowledgement,
     CommentsDefault,
@@ -78,6 +79,29 @@ SCHOOLS = [
             ("Ruth Price", "volunteer", [Role.VOLUNTEER], "Reading volunteer"),
             ("Margaret Hughes", "chair", [Role.CHAIR_OF_GOVERNORS], "Chair of governors"),
         ],
+        # "Applebee Wood official social media channel is a Twitter and facebook pages"
+        "accounts": [
+            {
+                "name": "Applebee Wood on Facebook",
+                "network": "facebook",
+                "proposer": Role.LEADERSHIP,
+                "decided": True,
+                "aim": "News, celebrations and reminders for families.",
+                "audience": "Parents, carers and the local community",
+                "staff": [Role.LEADERSHIP, Role.STAFF],
+                "checklist_on": dt.date(2026, 6, 1),
+            },
+            {
+                "name": "Applebee Wood on X",
+                "network": "x",
+                "proposer": Role.LEADERSHIP,
+                "decided": True,
+                "aim": "Short updates on school life and events.",
+                "audience": "Families and partner organisations",
+                "staff": [Role.LEADERSHIP],
+                "checklist_on": dt.date(2024, 9, 1),
+            },
+        ],
         "pupils": [
             ("AW1001", "Oliver", "Bennett", "6"),
             ("AW1002", "Amelia", "Khan", "6"),
@@ -114,6 +138,27 @@ SCHOOLS = [
             ("Peter Hall", "volunteer", [Role.VOLUNTEER], "PTA volunteer"),
             ("Richard Cole", "chair", [Role.CHAIR_OF_GOVERNORS], "Chair of governors"),
         ],
+        "accounts": [
+            {
+                "name": "The Raleigh School on Bluesky",
+                "network": "bluesky",
+                "proposer": Role.LEADERSHIP,
+                "decided": True,
+                "aim": "Class news and celebrations for Raleigh families.",
+                "audience": "Parents and carers of Raleigh pupils",
+                "staff": [Role.STAFF, Role.LEADERSHIP],
+            },
+            # The policy's own example of an account the community might propose.
+            {
+                "name": "Friends of The Raleigh",
+                "network": "facebook",
+                "proposer": Role.VOLUNTEER,
+                "decided": False,
+                "aim": "Fundraising events and volunteering by the Friends of The Raleigh (PTA).",
+                "audience": "Raleigh families and local supporters",
+                "registration": "friends",
+            },
+        ],
         "pupils": [
             ("RS2001", "Noah", "Patel", "4"),
             ("RS2002", "Freya", "Thompson", "4"),
@@ -136,6 +181,52 @@ def _user(full_name: str, email: str) -> User:
 def _enrol_demo_totp(user: User) -> None:
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, DEMO_TOTP_SECRET)
+
+
+def _demo_account(
+    school,
+    people,
+    domain,
+    *,
+    name,
+    network,
+    aim,
+    audience,
+    proposer,
+    decided,
+    staff=(),
+    checklist_on=None,
+    registration="office",
+):
+    account = OfficialAccount.objects.create(
+        school=school,
+        name=name,
+        network=network,
+        registration_email=f"{registration}@{domain}",
+        aim=aim,
+        intended_audience=audience,
+        promotion="School newsletter, website footer and the welcome pack.",
+        visibility=Visibility.OPEN,
+        objectives="Share learning and celebrate achievements with families.",
+        intended_outcomes="More families see school news; fewer calls to the office about events.",
+        risks="Inappropriate comments; a pupil identified without consent; account takeover.",
+        likelihood=Likelihood.MEDIUM,
+        mitigations="Colleague review of every post; consent checks; replies "
+        "monitored daily; two-factor authentication; login held in escrow by leadership.",
+        proposed_by=people[proposer],
+        proposed_at=timezone.now() - dt.timedelta(days=40),
+    )
+    if decided:
+        account.status, account.decided_by = AccountStatus.APPROVED, people[Role.HEADTEACHER]
+        account.decided_at = timezone.now() - dt.timedelta(days=35)
+        account.save(update_fields=["status", "decided_by", "decided_at"])
+    if checklist_on:
+        account.two_factor_enabled, account.recovery_email = True, f"office@{domain}"
+        account.password_changed_on = checklist_on
+        account.checklist_confirmed_by, account.checklist_confirmed_at = people[Role.HEADTEACHER], timezone.now()
+        account.save()
+    account.authorised_staff.set([people[role] for role in staff])
+    return account
 
 
 def _at(day: dt.date) -> dt.datetime:
@@ -179,7 +270,11 @@ def seed_demo() -> list[School]:
     schools = []
     for spec in SCHOOLS:
         school = School.objects.create(
-            name=spec["name"], slug=spec["slug"], trust=trust, website=f"https://www.{spec['domain']}/"
+            name=spec["name"],
+            slug=spec["slug"],
+            trust=trust,
+            website=f"https://www.{spec['domain']}/",
+            email_domains=spec["domain"],
         )
         people = {}
         for full_name, local, roles, title in spec["people"]:
@@ -245,6 +340,8 @@ def seed_demo() -> list[School]:
                 year_group=year,
                 registration_group=f"{year}A",
             )
+        for account in spec["accounts"]:
+            _demo_account(school, people, spec["domain"], **account)
         Closure.objects.create(
             school=school, starts_on=dt.date(2026, 12, 19), ends_on=dt.date(2027, 1, 4), label="Christmas holiday"
         )

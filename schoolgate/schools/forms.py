@@ -20,3 +20,15 @@ class ClosureForm(forms.Form):
     label = forms.CharField(max_length=120, help_text="For example: INSET day, Christmas holiday")
     starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class SchoolDetailsForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    website = forms.URLField(required=False)
+    email_domains = forms.CharField(
+        max_length=300,
+        required=False,
+        label="School email domains",
+        help_text="Comma-separated, e.g. raleigh.surrey.sch.uk. Official accounts must be "
+        "registered with an address in one of them.",
+    )

@@ -32,6 +32,12 @@ class School(models.Model):
     slug = models.SlugField(unique=True)
     trust = models.ForeignKey(Trust, null=True, blank=True, on_delete=models.SET_NULL, related_name="schools")
     website = models.URLField(blank=True)
+    email_domains = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The school's own email domains, comma-separated (e.g. raleigh.surrey.sch.uk). Official "
+        "accounts must be registered with an address in one of them (AW-ACC-4).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SchoolQuerySet.as_manager()
@@ -41,6 +47,12 @@ class School(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def email_domain_list(self) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in self.email_domains.split(",") if d.strip()]
+
+    def owns_email(self, address: str) -> bool:
+        return "@" in address and address.rsplit("@", 1)[1].strip().lower() in self.email_domain_list()
 
     def roles_of(self, user) -> frozenset[str]:
         """Every role the person holds here, including trust administration through the school's trust."""

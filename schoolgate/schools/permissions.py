@@ -14,6 +14,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "policy.draft": LEADER_ROLES,
     "policy.view_acknowledgements": LEADER_ROLES | GOVERNOR_ROLES,
     # Governors scrutinise (AW-PUB-3); the DSL and deputies need the trail of safeguarding decisions.
+    # Anyone at the school may propose an official account (the policy's approver decides).
+    "accounts.propose": ALL_ROLES,
+    # Authorised staff, the security checklist and connections are managed by the school's leaders.
+    "accounts.manage": LEADER_ROLES,
+    # Leadership holds the login details for emergencies (AW-ACC-3).
+    "accounts.escrow": LEADER_ROLES,
     "audit.view": frozenset(
         {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR, Role.TRUST_ADMIN}
     ),

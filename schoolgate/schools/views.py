@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from schoolgate.schools import actions
-from schoolgate.schools.forms import AddMemberForm, ClosureForm
+from schoolgate.schools.forms import AddMemberForm, ClosureForm, SchoolDetailsForm
 from schoolgate.schools.models import Closure, Membership, School
 from schoolgate.schools.permissions import permissions_for, require_permission
 
@@ -91,3 +91,22 @@ def remove_closure(request, slug, pk):
     actions.remove_closure(get_object_or_404(Closure, pk=pk, school=school), by=request.user)
     messages.success(request, "Closure removed.")
     return redirect("schools:closures", slug)
+
+
+@login_required
+def details(request, slug):
+    school = school_for(request, slug, "school.manage_members")
+    form = SchoolDetailsForm(
+        request.POST or None,
+        initial={"name": school.name, "website": school.website, "email_domains": school.email_domains},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_school_details(school, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "School details saved.")
+            return redirect("schools:details", slug)
+    return render(request, "schools/details.html", {"school": school, "form": form})

@@ -13,7 +13,7 @@ from schoolgate.testing import make_school, make_user
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = {"school.view", "policy.view"}
+EVERYONE = {"school.view", "policy.view", "accounts.propose"}
 # The permission table as the policy reads it: what each role may do at its own school.
 EXPECTED = {
     Role.HEADTEACHER: EVERYONE
@@ -24,10 +24,13 @@ EXPECTED = {
         "policy.view_acknowledgements",
         "audit.view",
         "audit.view_restricted",
+        "accounts.manage",
+        "accounts.escrow",
     },
     Role.DSL: EVERYONE | {"audit.view", "audit.view_restricted"},
     Role.DEPUTY_DSL: EVERYONE | {"audit.view", "audit.view_restricted"},
-    Role.LEADERSHIP: EVERYONE | {"school.manage_closures", "policy.draft", "policy.view_acknowledgements"},
+    Role.LEADERSHIP: EVERYONE
+    | {"school.manage_closures", "policy.draft", "policy.view_acknowledgements", "accounts.manage", "accounts.escrow"},
     Role.STAFF: EVERYONE,
     Role.VOLUNTEER: EVERYONE,
     Role.GOVERNOR: EVERYONE | {"policy.view_acknowledgements", "audit.view"},

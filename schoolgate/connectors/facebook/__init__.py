@@ -1,0 +1,1 @@
+"""The Facebook connector (see connector.py)."""

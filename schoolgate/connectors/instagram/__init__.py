@@ -1,0 +1,1 @@
+"""The Instagram connector (see connector.py)."""

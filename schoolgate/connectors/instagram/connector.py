@@ -1,0 +1,240 @@
+"""The Instagram connector: a professional account reached through Facebook Login and the Graph API.
+
+Reference pages followed (Graph API, version pinned in facebook/graph.py):
+- Publishing: https://developers.facebook.com/docs/instagram-platform/content-publishing
+  (POST /{ig-user-id}/media with image_url, caption, alt_text; carousels: one container per image with
+  is_carousel_item=true, then media_type=CAROUSEL with children=<ids, comma-separated>; then
+  POST /{ig-user-id}/media_publish with creation_id; GET /{container-id}?fields=status_code).
+- Comments: https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments
+  and .../reference/ig-comment (GET /{ig-comment-id}/replies, POST /{ig-comment-id}/replies with message,
+  POST /{ig-comment-id}?hide=true, DELETE /{ig-comment-id}).
+- Login: Facebook Login for Business; the Instagram account is the Page's instagram_business_account
+  (GET /me/accounts?fields=instagram_business_account{id,username}).
+Instagram has no API to block or mute an account, report content, or publish a text-only post.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+import httpx
+
+from schoolgate.connectors.base import (
+    AccountIdentity,
+    Capability,
+    ConnectionFlow,
+    Connector,
+    ConnectorError,
+    Credentials,
+    Limits,
+    MediaItem,
+    OAuthClient,
+    Published,
+    RemoteItem,
+)
+from schoolgate.connectors.facebook import graph
+from schoolgate.connectors.marker import MARKER_LENGTH, has_marker, with_marker, without_marker
+
+SCOPES = (
+    "instagram_basic",
+    "instagram_content_publish",
+    "instagram_manage_comments",
+    "instagram_manage_contents",  # deleting our own media (DELETE /{ig-media-id}, Facebook Login only)
+    "pages_show_list",
+    "pages_read_engagement",
+)
+COMMENT_FIELDS = (
+    "id,text,timestamp,username,from{id,username},hidden,replies{id,text,timestamp,username,from{id,username},hidden}"
+)
+RECENT_POSTS = 25
+
+
+class InstagramConnector(Connector):
+    network = "instagram"
+    label = "Instagram"
+    capabilities = frozenset(
+        {
+            Capability.PUBLISH,
+            Capability.PUBLISH_IMAGES,
+            Capability.FETCH_REPLIES,
+            Capability.REPLY,
+            Capability.HIDE,
+            Capability.DELETE_OWN,
+            Capability.DELETE_OTHERS,
+        }
+    )
+    # Captions allow 2,200 characters; carousels allow 10 items but Schoolgate caps posts at 4 images.
+    limits = Limits(
+        max_chars=2_200 - MARKER_LENGTH,
+        max_images=4,
+        max_image_bytes=8_000_000,  # Meta: JPEG images up to 8 MB
+        image_types=frozenset({"image/jpeg"}),
+        needs_public_image_url=True,
+        needs_media=True,
+    )
+    flow = ConnectionFlow.OAUTH
+    # Facebook Login user tokens last about 60 days and cannot be refreshed server-side: warn early.
+    refresh_ahead = dt.timedelta(days=14)
+    transport: ClassVar[httpx.BaseTransport | None] = None
+    # Waits between checks of a container Instagram is still fetching; then give up (transient).
+    container_waits: ClassVar[tuple[float, ...]] = (1.0, 2.0, 4.0, 8.0)
+    sleep: ClassVar[Callable[[float], None]] = staticmethod(time.sleep)
+
+    def __init__(self, credentials: Credentials, *, base_url: str | None = None):
+        super().__init__(credentials, base_url=base_url)
+        self.ig_user_id = credentials.data["ig_user_id"]
+        self.graph = graph.GraphSession(
+            network=self.label,
+            token=credentials.data["access_token"],
+            account_id=self.ig_user_id,
+            transport=self.transport,
+        )
+
+    # Connecting
+    @classmethod
+    def authorization_url(cls, *, client: OAuthClient, redirect_uri: str, state: str) -> str:
+        return graph.dialog_url(client=client, redirect_uri=redirect_uri, state=state, scopes=SCOPES)
+
+    @classmethod
+    def exchange_code(cls, *, client: OAuthClient, code: str, redirect_uri: str, state: str = "") -> Credentials:
+        """1. Code -> long-lived user token (graph.py). 2. The first shared Page with an Instagram
+        professional account. The user token is what the Instagram endpoints document; it expires."""
+        user_token, expires_at = graph.long_lived_user_token(
+            client=client, code=code, redirect_uri=redirect_uri, network=cls.label, transport=cls.transport
+        )
+        session = graph.GraphSession(network=cls.label, token=user_token, account_id="login", transport=cls.transport)
+        pages = session.get("/me/accounts", fields="id,name,instagram_business_account{id,username}").get("data", [])
+        linked = [page for page in pages if page.get("instagram_business_account")]
+        if not linked:
+            raise ConnectorError(
+                "No Instagram professional account is linked to the Facebook Pages you shared; link the "
+                "school's Instagram account to its Page, then connect again.",
+                permanent=True,
+            )
+        account = linked[0]["instagram_business_account"]
+        return Credentials(
+            data={
+                "ig_user_id": account["id"],
+                "username": account.get("username", ""),
+                "page_id": linked[0]["id"],
+                "access_token": user_token,
+            },
+            expires_at=expires_at,
+        )
+
+    def identity(self) -> AccountIdentity:
+        account = self.graph.get(f"/{self.ig_user_id}", fields="id,username,name")
+        username = account.get("username", "")
+        return AccountIdentity(
+            remote_id=account["id"],
+            handle=f"@{username}",
+            display_name=account.get("name", ""),
+            url=f"https://www.instagram.com/{username}/",
+        )
+
+    # Publishing
+    def publish(self, text: str, *, media: Sequence[MediaItem] = (), key: str) -> Published:
+        """1. One container per image (Instagram fetches each public URL). 2. For 2-4 images, a carousel
+        container of them. 3. Wait until the container is FINISHED. 4. media_publish it."""
+        if not media:
+            raise self._unsupported("posts without an image")
+        if len(media) > self.limits.max_images:
+            raise ConnectorError(
+                f"Instagram posts from Schoolgate take at most {self.limits.max_images} images.", permanent=True
+            )
+        for item in media:
+            if not item.public_url:
+                raise ConnectorError(f"{item.filename} has no public URL for Instagram to fetch.", permanent=True)
+        caption = with_marker(text, key)
+        if len(media) == 1:
+            container = self._container(media[0], caption=caption)
+        else:
+            children = [self._container(item, carousel_item=True) for item in media]
+            container = self.graph.post(
+                f"/{self.ig_user_id}/media", media_type="CAROUSEL", children=",".join(children), caption=caption
+            )["id"]
+        self._wait_until_finished(container)
+        published = self.graph.post(f"/{self.ig_user_id}/media_publish", creation_id=container)
+        media_id = published["id"]
+        permalink = self.graph.get(f"/{media_id}", fields="permalink").get("permalink", "")
+        return Published(remote_id=media_id, url=permalink)
+
+    def _container(self, item: MediaItem, *, caption: str = "", carousel_item: bool = False) -> str:
+        data = {"image_url": item.public_url, "alt_text": item.alt_text}
+        if carousel_item:
+            data["is_carousel_item"] = "true"
+        else:
+            data["caption"] = caption
+        return self.graph.post(f"/{self.ig_user_id}/media", **data)["id"]
+
+    def _wait_until_finished(self, container_id: str) -> None:
+        for wait in (0.0, *self.container_waits):
+            if wait:
+                self.sleep(wait)
+            status = self.graph.get(f"/{container_id}", fields="status_code,status").get("status_code")
+            if status in ("FINISHED", "PUBLISHED"):
+                return
+            if status in ("ERROR", "EXPIRED"):
+                raise ConnectorError(
+                    f"Instagram could not prepare the post ({status}); check the image.", permanent=True
+                )
+        raise ConnectorError("Instagram is still preparing the images; trying again later.")
+
+    def find_published(self, key: str) -> Published | None:
+        """Our recent media, matched on the delivery's invisible marker in the caption (see marker.py)."""
+        recent = self.graph.get(
+            f"/{self.ig_user_id}/media", fields="id,caption,permalink,timestamp", limit=str(RECENT_POSTS)
+        )
+        for post in recent.get("data", []):
+            if has_marker(post.get("caption"), key):
+                return Published(remote_id=post["id"], url=post.get("permalink", ""))
+        return None
+
+    def delete_own(self, remote_id: str) -> None:
+        result = self.graph.delete(f"/{remote_id}")
+        if result.get("success") is not True:
+            raise ConnectorError(f"Instagram did not confirm deleting the post: {result}", permanent=True)
+
+    # Reading
+    def fetch_replies(self, remote_post_id: str) -> list[RemoteItem]:
+        """Top-level comments and their replies (Instagram threads are one level deep)."""
+        page = self.graph.get(f"/{remote_post_id}/comments", fields=COMMENT_FIELDS, limit="50")
+        items = []
+        for comment in page.get("data", []):
+            items.append(self._item(comment, in_reply_to=remote_post_id))
+            for reply in (comment.get("replies") or {}).get("data", []):
+                items.append(self._item(reply, in_reply_to=comment["id"]))
+        return items
+
+    @staticmethod
+    def _item(comment: dict, *, in_reply_to: str) -> RemoteItem:
+        author = comment.get("from") or {}
+        username = author.get("username") or comment.get("username", "")
+        return RemoteItem(
+            remote_id=comment["id"],
+            author_id=author.get("id", ""),
+            author_handle=f"@{username}" if username else "",
+            text=without_marker(comment.get("text", "")),
+            created_at=graph.parse_time(comment["timestamp"]),
+            in_reply_to=in_reply_to,
+            hidden=bool(comment.get("hidden")),
+        )
+
+    # Answering and moderating
+    def reply(self, item: RemoteItem, text: str, *, key: str) -> Published:
+        """Instagram threads are one level deep: the reply joins the comment's thread."""
+        reply = self.graph.post(f"/{item.remote_id}/replies", message=text)
+        return Published(remote_id=reply["id"], url="")
+
+    def hide(self, item: RemoteItem) -> None:
+        result = self.graph.post(f"/{item.remote_id}", hide="true")
+        if result.get("success") is not True:
+            raise ConnectorError(f"Instagram did not confirm hiding the comment: {result}", permanent=True)
+
+    def delete_others(self, item: RemoteItem) -> None:
+        result = self.graph.delete(f"/{item.remote_id}")
+        if result.get("success") is not True:
+            raise ConnectorError(f"Instagram did not confirm deleting the comment: {result}", permanent=True)

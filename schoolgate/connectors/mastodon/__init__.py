@@ -1,0 +1,1 @@
+"""Mastodon: the school's account on its chosen instance, through Mastodon.py."""

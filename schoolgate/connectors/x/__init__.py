@@ -1,0 +1,1 @@
+"""The X connector (see connector.py)."""

@@ -1,0 +1,325 @@
+"""The X connector: X API v2 with an OAuth 2.0 user token (authorization code with PKCE).
+
+Reference pages followed (docs.x.com):
+- OAuth 2.0 with PKCE: /fundamentals/authentication/oauth-2-0/authorization-code
+  (https://x.com/i/oauth2/authorize; POST /2/oauth2/token; tokens last two hours; offline.access
+  gives a refresh token; confidential clients authenticate with HTTP Basic).
+- Media: /x-api/media/upload-media (POST /2/media/upload, multipart media + media_category
+  tweet_image; returns {"data": {"id", "media_key", ...}}) and /x-api/media/create-media-metadata
+  (POST /2/media/metadata {"id", "metadata": {"alt_text": {"text"}}}).
+- Posts: /x-api/posts/create-post (POST /2/tweets with media.media_ids or reply.in_reply_to_tweet_id),
+  /x-api/posts/delete-post (DELETE /2/tweets/:id), /x-api/posts/hide-reply (PUT /2/tweets/:id/hidden).
+- Reading: /x-api/posts/search-recent-posts (query conversation_id:<id>, last 7 days only) and
+  /x-api/users/get-mentions (GET /2/users/:id/mentions); /x-api/users/get-posts for our own posts.
+- Muting: /x-api/users/mute-user (POST /2/users/:id/muting {"target_user_id"}).
+- Rate limits: 429 with x-rate-limit-limit / -remaining / -reset (epoch seconds).
+X offers no way to delete other people's replies, blocks only for enterprise customers, and no
+report endpoint: those capabilities are left out and raise NotSupported.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import urllib.parse
+from collections.abc import Sequence
+from typing import ClassVar
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+
+from schoolgate.connectors import http
+from schoolgate.connectors.base import (
+    AccountIdentity,
+    Capability,
+    ConnectionFlow,
+    Connector,
+    ConnectorError,
+    Credentials,
+    Limits,
+    MediaItem,
+    NotSupported,
+    OAuthClient,
+    Published,
+    RemoteItem,
+)
+from schoolgate.connectors.marker import MARKER_LENGTH, has_marker, with_marker, without_marker
+
+API_URL = "https://api.x.com"
+AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
+SCOPES = (
+    "tweet.read",
+    "tweet.write",
+    "users.read",
+    "media.write",
+    "tweet.moderate.write",
+    "mute.write",
+    "offline.access",
+)
+TWEET_FIELDS = "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets"
+RECENT_POSTS = "20"
+
+
+def describe_error(body: dict) -> str:
+    """X v2 errors are problem documents ({"title", "detail", "type", "status"}) or {"errors": [...]}."""
+    if body.get("detail") or body.get("title"):
+        return str(body.get("detail") or body.get("title"))
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message") or errors[0].get("detail") or errors[0])
+    return str(body.get("error_description") or body.get("error") or "")
+
+
+def code_verifier(client: OAuthClient, state: str) -> str:
+    """The PKCE verifier for one authorization request, derived from its unguessable state.
+
+    Deriving it (HMAC with the deployment's secrets) instead of storing it lets exchange_code rebuild it
+    from the state the callback brings back; it never leaves the server. 43 URL-safe characters.
+    """
+    if not state:
+        raise ConnectorError("X needs the OAuth state to finish connecting (PKCE); start again.", permanent=True)
+    key = f"{settings.SECRET_KEY}:{client.client_secret}".encode()
+    digest = hmac.new(key, f"x-pkce:{client.client_id}:{state}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def code_challenge(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def _parse_time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class XConnector(Connector):
+    network = "x"
+    label = "X"
+    capabilities = frozenset(
+        {
+            Capability.PUBLISH,
+            Capability.PUBLISH_IMAGES,
+            Capability.FETCH_REPLIES,
+            Capability.FETCH_MENTIONS,
+            Capability.REPLY,
+            Capability.HIDE,
+            Capability.DELETE_OWN,
+            Capability.MUTE,
+        }
+    )
+    limits = Limits(
+        max_chars=280 - MARKER_LENGTH,
+        max_images=4,
+        max_image_bytes=5_000_000,
+        image_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
+    )
+    flow = ConnectionFlow.OAUTH
+    refresh_ahead = dt.timedelta(minutes=30)  # access tokens last two hours
+    transport: ClassVar[httpx.BaseTransport | None] = None
+
+    def __init__(self, credentials: Credentials, *, base_url: str | None = None):
+        super().__init__(credentials, base_url=base_url)
+        self._user_id = credentials.data.get("user_id", "")
+
+    # Connecting
+    @classmethod
+    def authorization_url(cls, *, client: OAuthClient, redirect_uri: str, state: str) -> str:
+        query = urllib.parse.urlencode(
+            {
+                "response_type": "code",
+                "client_id": client.client_id,
+                "redirect_uri": redirect_uri,
+                "scope": " ".join(SCOPES),
+                "state": state,
+                "code_challenge": code_challenge(code_verifier(client, state)),
+                "code_challenge_method": "S256",
+            }
+        )
+        return f"{AUTHORIZE_URL}?{query}"
+
+    @classmethod
+    def exchange_code(cls, *, client: OAuthClient, code: str, redirect_uri: str, state: str = "") -> Credentials:
+        """1. Swap the code (with the PKCE verifier) for tokens. 2. Note whose account it is.
+
+        X's PKCE needs the verifier again here, rebuilt from `state`: the caller passes the state the
+        callback returned (base.Connector.exchange_code has no state; see the report).
+        """
+        data = {
+            "code": code,
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri,
+            "code_verifier": code_verifier(client, state),
+            "client_id": client.client_id,
+        }
+        credentials = cls._token_request(data, client_id=client.client_id, client_secret=client.client_secret)
+        me = cls(credentials)._get("/2/users/me")["data"]
+        credentials.data["user_id"] = me["id"]
+        credentials.data["username"] = me.get("username", "")
+        return credentials
+
+    def refresh_credentials(self) -> Credentials | None:
+        """X access tokens last two hours; the refresh token (rotated on every use) gets a new pair."""
+        refresh_token = self.credentials.data.get("refresh_token")
+        if not refresh_token:
+            return None
+        client_id = self.credentials.data["client_id"]
+        app = getattr(settings, "NETWORK_APPS", {}).get("x", {})
+        secret = app.get("client_secret", "") if app.get("client_id") == client_id else ""
+        data = {"refresh_token": refresh_token, "grant_type": "refresh_token", "client_id": client_id}
+        credentials = self._token_request(data, client_id=client_id, client_secret=secret)
+        for kept in ("user_id", "username"):
+            credentials.data[kept] = self.credentials.data.get(kept, "")
+        credentials.data.setdefault("refresh_token", refresh_token)
+        return credentials
+
+    @classmethod
+    def _token_request(cls, data: dict, *, client_id: str, client_secret: str) -> Credentials:
+        # Confidential clients authenticate with HTTP Basic; public clients only send client_id.
+        auth = httpx.BasicAuth(client_id, client_secret) if client_secret else None
+        with http.client(base_url=API_URL, transport=cls.transport) as client:
+            response = http.call(lambda: client.post("/2/oauth2/token", data=data, auth=auth), network=cls.label)
+        body = http.json_or_error(response, network=cls.label, describe_error=describe_error)
+        if not body.get("access_token"):
+            raise ConnectorError("X did not return an access token.", permanent=True)
+        token_data = {"access_token": body["access_token"], "client_id": client_id, "scope": body.get("scope", "")}
+        if body.get("refresh_token"):
+            token_data["refresh_token"] = body["refresh_token"]
+        expires_in = body.get("expires_in")
+        expires_at = timezone.now() + dt.timedelta(seconds=int(expires_in)) if expires_in else None
+        return Credentials(data=token_data, expires_at=expires_at)
+
+    # One request with the user's token
+    def _request(self, method: str, path: str, *, params=None, json=None, data=None, files=None) -> dict:
+        headers = {"Authorization": f"Bearer {self.credentials.data['access_token']}"}
+        with http.client(base_url=API_URL, headers=headers, transport=self.transport) as client:
+            response = http.call(
+                lambda: client.request(method, path, params=params, json=json, data=data, files=files),
+                network=self.label,
+            )
+        return http.json_or_error(response, network=self.label, describe_error=describe_error)
+
+    def _get(self, path: str, **params) -> dict:
+        return self._request("GET", path, params=params)
+
+    @property
+    def user_id(self) -> str:
+        if not self._user_id:
+            self._user_id = self._get("/2/users/me")["data"]["id"]
+        return self._user_id
+
+    def identity(self) -> AccountIdentity:
+        me = self._get("/2/users/me")["data"]
+        return AccountIdentity(
+            remote_id=me["id"],
+            handle=f"@{me['username']}",
+            display_name=me.get("name", ""),
+            url=f"https://x.com/{me['username']}",
+        )
+
+    # Publishing
+    def publish(self, text: str, *, media: Sequence[MediaItem] = (), key: str) -> Published:
+        """1. Upload each image. 2. Give it its alt text. 3. Post the text with the media ids."""
+        media_ids = [self._upload(item) for item in media]
+        body: dict = {"text": with_marker(text, key)}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        post = self._request("POST", "/2/tweets", json=body)["data"]
+        return Published(remote_id=post["id"], url=f"https://x.com/i/web/status/{post['id']}")
+
+    def _upload(self, item: MediaItem) -> str:
+        uploaded = self._request(
+            "POST",
+            "/2/media/upload",
+            data={"media_category": "tweet_image", "media_type": item.mime_type},
+            files={"media": (item.filename, item.data, item.mime_type)},
+        )["data"]
+        self._request(
+            "POST", "/2/media/metadata", json={"id": uploaded["id"], "metadata": {"alt_text": {"text": item.alt_text}}}
+        )
+        return uploaded["id"]
+
+    def find_published(self, key: str) -> Published | None:
+        """Our recent posts, matched on the delivery's invisible marker (see marker.py)."""
+        posts = self._get(
+            f"/2/users/{self.user_id}/tweets",
+            max_results=RECENT_POSTS,
+            exclude="replies,retweets",
+            **{"tweet.fields": "created_at"},
+        )
+        for post in posts.get("data", []):
+            if has_marker(post.get("text"), key):
+                return Published(remote_id=post["id"], url=f"https://x.com/i/web/status/{post['id']}")
+        return None
+
+    def delete_own(self, remote_id: str) -> None:
+        result = self._request("DELETE", f"/2/tweets/{remote_id}")
+        if not result.get("data", {}).get("deleted"):
+            raise ConnectorError(f"X did not confirm deleting the post: {result}", permanent=True)
+
+    # Reading
+    def fetch_replies(self, remote_post_id: str) -> list[RemoteItem]:
+        """Replies in the post's conversation (recent search: X only searches the last seven days)."""
+        found = self._get(
+            "/2/tweets/search/recent",
+            query=f"conversation_id:{remote_post_id}",
+            max_results="100",
+            expansions="author_id",
+            **{"tweet.fields": TWEET_FIELDS, "user.fields": "username,name"},
+        )
+        return self._items(found)
+
+    def fetch_mentions(self, *, since: dt.datetime | None = None) -> list[RemoteItem]:
+        params = {
+            "max_results": "100",
+            "expansions": "author_id",
+            "tweet.fields": TWEET_FIELDS,
+            "user.fields": "username,name",
+        }
+        if since:
+            params["start_time"] = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self._items(self._get(f"/2/users/{self.user_id}/mentions", **params))
+
+    @staticmethod
+    def _items(found: dict) -> list[RemoteItem]:
+        users = {user["id"]: user for user in found.get("includes", {}).get("users", [])}
+        items = []
+        for post in found.get("data", []):
+            author = users.get(post.get("author_id", ""), {})
+            replied_to = next(
+                (ref["id"] for ref in post.get("referenced_tweets", []) if ref["type"] == "replied_to"), ""
+            )
+            items.append(
+                RemoteItem(
+                    remote_id=post["id"],
+                    author_id=post.get("author_id", ""),
+                    author_handle=f"@{author['username']}" if author.get("username") else "",
+                    author_name=author.get("name", ""),
+                    text=without_marker(post.get("text", "")),
+                    created_at=_parse_time(post["created_at"]),
+                    url=f"https://x.com/i/web/status/{post['id']}",
+                    in_reply_to=replied_to,
+                )
+            )
+        return items
+
+    # Answering and moderating
+    def reply(self, item: RemoteItem, text: str, *, key: str) -> Published:
+        body = {"text": text, "reply": {"in_reply_to_tweet_id": item.remote_id}}
+        post = self._request("POST", "/2/tweets", json=body)["data"]
+        return Published(remote_id=post["id"], url=f"https://x.com/i/web/status/{post['id']}")
+
+    def hide(self, item: RemoteItem) -> None:
+        """Hidden replies stay reachable behind "View hidden replies"; only replies to our own posts."""
+        result = self._request("PUT", f"/2/tweets/{item.remote_id}/hidden", json={"hidden": True})
+        if not result.get("data", {}).get("hidden"):
+            raise ConnectorError(f"X did not confirm hiding the reply: {result}", permanent=True)
+
+    def mute(self, author_id: str) -> None:
+        result = self._request("POST", f"/2/users/{self.user_id}/muting", json={"target_user_id": author_id})
+        if not result.get("data", {}).get("muting"):
+            raise ConnectorError(f"X did not confirm muting {author_id}: {result}", permanent=True)
+
+    def block(self, author_id: str) -> None:
+        raise NotSupported("X only lets enterprise API customers block accounts; mute the account instead.")
