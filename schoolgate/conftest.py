@@ -3,6 +3,12 @@
 import pytest
 
 from schoolgate.connectors.tests.bsky_peer import BskyPeer, PeerUnavailable, shared_dir, shared_peer
+from schoolgate.connectors.tests.conftest_mastodon import (  # noqa: F401 - fixtures shared with the UI tests
+    closed_port_url,
+    html_server,
+    mastodon_instance,
+    mastodon_server,
+)
 from schoolgate.testing import make_school
 
 

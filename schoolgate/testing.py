@@ -119,3 +119,25 @@ def make_school(
     for role, attr in [(Role.HEADTEACHER, "head"), (Role.CHAIR_OF_GOVERNORS, "chair")]:
         VersionApproval.objects.create(version=version, role=role, approved_by=people[attr], approved_at=timezone.now())
     return Cast(school=school, policy=version, **people)
+
+
+def browser_log_in(page, user, *, with_code: bool = False) -> None:
+    """Log in through the real login page (and the authenticator step when the person has one)."""
+    import re
+
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    if with_code:
+        page.wait_for_selector("input[name=code]")
+        page.fill("input[name=code]", totp_code())
+        page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/s/"))
+
+
+def browser_log_out(page) -> None:
+    import re
+
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/accounts/login/"))

@@ -186,55 +186,64 @@ def decide(request, slug, pk):
     return redirect("official_accounts:detail", slug, pk)
 
 
+def _post_to_action(request, slug, pk, *, permission: str, form_class, run, success: str, school_form=False):
+    """A small form on the account page posted to one action; the outcome comes back as a message."""
+    school = school_for(request, slug, permission)
+    account = _account(school, pk)
+    form = form_class(request.POST, school=school) if school_form else form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Check the form: " + "; ".join(e for errs in form.errors.values() for e in errs))
+    else:
+        try:
+            run(account, form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, success)
+    return redirect("official_accounts:detail", slug, pk)
+
+
 @login_required
 @require_POST
 def checklist(request, slug, pk):
-    school = school_for(request, slug, "accounts.manage")
-    account = _account(school, pk)
-    form = ChecklistForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.update_security_checklist(account, by=request.user, **form.cleaned_data)
-            messages.success(request, "Security checklist confirmed.")
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-    else:
-        messages.error(request, "Check the checklist: " + "; ".join(e for errs in form.errors.values() for e in errs))
-    return redirect("official_accounts:detail", slug, pk)
+    return _post_to_action(
+        request,
+        slug,
+        pk,
+        permission="accounts.manage",
+        form_class=ChecklistForm,
+        run=lambda account, data: actions.update_security_checklist(account, by=request.user, **data),
+        success="Security checklist confirmed.",
+    )
 
 
 @login_required
 @require_POST
 def authorised_staff(request, slug, pk):
-    school = school_for(request, slug, "accounts.manage")
-    account = _account(school, pk)
-    form = AuthorisedStaffForm(request.POST, school=school)
-    if form.is_valid():
-        try:
-            actions.set_authorised_staff(account, by=request.user, users=form.cleaned_data["users"])
-            messages.success(request, "Authorised staff updated.")
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-    else:
-        messages.error(request, "Choose people from this school.")
-    return redirect("official_accounts:detail", slug, pk)
+    return _post_to_action(
+        request,
+        slug,
+        pk,
+        permission="accounts.manage",
+        form_class=AuthorisedStaffForm,
+        school_form=True,
+        run=lambda account, data: actions.set_authorised_staff(account, by=request.user, users=data["users"]),
+        success="Authorised staff updated.",
+    )
 
 
 @login_required
 @require_POST
 def store_login(request, slug, pk):
-    school = school_for(request, slug, "accounts.escrow")
-    account = _account(school, pk)
-    form = EscrowForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.store_login(account, by=request.user, **form.cleaned_data)
-            messages.success(request, "Login details stored, encrypted.")
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-    else:
-        messages.error(request, "Both the login and the password are needed.")
-    return redirect("official_accounts:detail", slug, pk)
+    return _post_to_action(
+        request,
+        slug,
+        pk,
+        permission="accounts.escrow",
+        form_class=EscrowForm,
+        run=lambda account, data: actions.store_login(account, by=request.user, **data),
+        success="Login details stored, encrypted.",
+    )
 
 
 @login_required

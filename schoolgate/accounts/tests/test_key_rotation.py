@@ -5,12 +5,35 @@ from __future__ import annotations
 from allauth.mfa.models import Authenticator
 from cryptography.fernet import Fernet
 from django.core.management import call_command
+from django.utils import timezone
 
 from schoolgate import crypto
+from schoolgate.official_accounts.actions import store_login
+from schoolgate.official_accounts.models import EscrowedLogin, OfficialAccount
 from schoolgate.testing import TOTP_SECRET
 
 
-def test_it_re_encrypts_totp_secrets_under_the_new_key(cast, settings):
+def test_it_re_encrypts_totp_secrets_and_escrowed_logins_under_the_new_key(cast, settings):
+    cast.school.email_domains = "example.org"
+    cast.school.save(update_fields=["email_domains"])
+    account = OfficialAccount.objects.create(
+        school=cast.school,
+        name="News",
+        network="bluesky",
+        registration_email="news@example.org",
+        aim="a",
+        intended_audience="b",
+        promotion="c",
+        visibility="open",
+        objectives="d",
+        intended_outcomes="e",
+        risks="f",
+        likelihood="low",
+        mitigations="g",
+        proposed_at=timezone.now(),
+        status="approved",
+    )
+    store_login(account, by=cast.head, login="news", password="pw-rotate-me")
     old_key = settings.ENCRYPTION_KEYS[0]
     new_key = Fernet.generate_key().decode()
     settings.ENCRYPTION_KEYS = [new_key, old_key]
@@ -22,6 +45,7 @@ def test_it_re_encrypts_totp_secrets_under_the_new_key(cast, settings):
         stored = Authenticator.objects.get(user=cast.head, type=Authenticator.Type.TOTP).data["secret"]
         assert stored != TOTP_SECRET
         assert crypto.decrypt(stored) == TOTP_SECRET
+        assert EscrowedLogin.objects.get(account=account).reveal()["password"] == "pw-rotate-me"
     finally:
         crypto._fernet.cache_clear()
 

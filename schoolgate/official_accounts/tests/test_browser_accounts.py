@@ -8,26 +8,9 @@ import re
 import pytest
 
 from schoolgate.official_accounts.models import Connection, OfficialAccount
-from schoolgate.testing import PASSWORD, make_school, totp_code
+from schoolgate.testing import browser_log_in, browser_log_out, make_school, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, user, *, with_code: bool = False) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    if with_code:
-        page.wait_for_selector("input[name=code]")
-        page.fill("input[name=code]", totp_code())
-        page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/s/"))
-
-
-def log_out(page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url(re.compile(r"/accounts/login/"))
 
 
 @pytest.mark.clause("RS-ACC-1")
@@ -45,7 +28,7 @@ def test_it_takes_an_account_from_proposal_to_connected_and_breaks_the_glass(pag
     bluesky = bsky_peer.create_account("raleigh")
 
     # A member of staff proposes the account.
-    log_in(page, cast.alice)
+    browser_log_in(page, cast.alice)
     page.goto("/s/raleigh/accounts/propose/")
     page.get_by_label("Name").fill("Raleigh class news")
     page.get_by_label("Network").select_option("bluesky")
@@ -61,10 +44,10 @@ def test_it_takes_an_account_from_proposal_to_connected_and_breaks_the_glass(pag
     page.get_by_label("Mitigations").fill("Colleague review, consent checks, daily monitoring")
     page.get_by_role("button", name="Send the proposal").click()
     page.get_by_text("Proposal recorded").wait_for()
-    log_out(page)
+    browser_log_out(page)
 
     # The headteacher approves it and connects it with an app password.
-    log_in(page, cast.head, with_code=True)
+    browser_log_in(page, cast.head, with_code=True)
     page.get_by_role("link", name="Raleigh class news").click()
     page.get_by_label("Approve").check()
     page.get_by_role("button", name="Record decision").click()
@@ -83,7 +66,7 @@ def test_it_takes_an_account_from_proposal_to_connected_and_breaks_the_glass(pag
     page.get_by_label(re.compile(r"^Password:?$")).fill(bluesky.password)
     page.get_by_role("button", name="Store encrypted").click()
     page.get_by_text("Login details stored, encrypted.").wait_for()
-    log_out(page)
+    browser_log_out(page)
 
     # Families see the account on the public page.
     page.goto("/p/raleigh/social-media/")
@@ -91,7 +74,7 @@ def test_it_takes_an_account_from_proposal_to_connected_and_breaks_the_glass(pag
     assert page.get_by_text(bluesky.handle).first.is_visible()
 
     # Another leader breaks the glass; the headteacher is emailed at once.
-    log_in(page, cast.leader, with_code=True)
+    browser_log_in(page, cast.leader, with_code=True)
     page.goto(f"/s/raleigh/accounts/{account.pk}/")
     page.get_by_role("link", name="Break glass: reveal login details").click()
     page.get_by_label("Reason").fill("Offensive post on our account; head is on a trip")

@@ -10,26 +10,9 @@ from django.utils import timezone
 from schoolgate.policy.actions import start_new_version
 from schoolgate.policy.models import Acknowledgement, DocumentVersion, VersionStatus, add_months
 from schoolgate.schools.roles import Role
-from schoolgate.testing import PASSWORD, make_school, totp_code
+from schoolgate.testing import browser_log_in, browser_log_out, make_school
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, user, *, with_code: bool = False) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    if with_code:
-        page.wait_for_selector("input[name=code]")
-        page.fill("input[name=code]", totp_code())
-        page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/s/"))
-
-
-def log_out(page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url(re.compile(r"/accounts/login/"))
 
 
 @pytest.mark.clause("AW-LIFE-1")
@@ -40,14 +23,14 @@ def test_it_takes_a_policy_version_from_draft_to_acknowledged_in_the_browser(pag
     draft = start_new_version(raleigh.policy.document, by=raleigh.head)
 
     # The headteacher logs in with password and authenticator code, and finds the draft waiting.
-    log_in(page, raleigh.head, with_code=True)
+    browser_log_in(page, raleigh.head, with_code=True)
     page.get_by_role("link", name=re.compile(r"Social media policy — draft v2")).click()
     page.get_by_role("button", name="Approve as headteacher").click()
     page.get_by_text("Waiting for: chair of governors").wait_for()
-    log_out(page)
+    browser_log_out(page)
 
     # The chair of governors gives the second approval: the version comes into force.
-    log_in(page, raleigh.chair)
+    browser_log_in(page, raleigh.chair)
     page.goto(f"/s/raleigh/policy/v/{draft.pk}/")
     page.get_by_role("button", name="Approve as chair of governors").click()
     next_review = add_months(timezone.localdate(), 12)
@@ -55,14 +38,14 @@ def test_it_takes_a_policy_version_from_draft_to_acknowledged_in_the_browser(pag
     page.goto("/s/raleigh/policy/")
     assert page.get_by_text(f"{next_review:%-d %B %Y}").first.is_visible()
     assert page.get_by_text("Up to date").first.is_visible()
-    log_out(page)
+    browser_log_out(page)
 
     draft.refresh_from_db()
     assert draft.status == VersionStatus.CURRENT
     assert DocumentVersion.objects.get(pk=raleigh.policy.pk).status == VersionStatus.SUPERSEDED
 
     # A member of staff is asked to read it and confirms, in place (htmx).
-    log_in(page, raleigh.alice)
+    browser_log_in(page, raleigh.alice)
     page.get_by_role("link", name=re.compile(r"Social media policy \(version 2\)")).click()
     page.get_by_role("button", name="I have read and understood this version").click()
     page.get_by_text("You have confirmed that you have read this version.").wait_for()

@@ -3,12 +3,20 @@
 from pathlib import Path
 
 from allauth.mfa.models import Authenticator
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from schoolgate import crypto
 from schoolgate.audit import actions as audit
+
+# Every column holding a Fernet token (besides TOTP seeds, which sit inside allauth's JSON).
+ENCRYPTED_COLUMNS = [
+    ("official_accounts.EscrowedLogin", ["login_encrypted", "password_encrypted", "notes_encrypted"]),
+    ("official_accounts.Connection", ["credentials_encrypted"]),
+    ("official_accounts.OAuthApp", ["client_secret_encrypted"]),
+]
 
 
 class Command(BaseCommand):
@@ -33,5 +41,12 @@ class Command(BaseCommand):
                 authenticator.data["secret"] = crypto.rotate(authenticator.data["secret"])
                 authenticator.save(update_fields=["data"])
                 rotated += 1
+            for label, columns in ENCRYPTED_COLUMNS:
+                for row in apps.get_model(label).objects.select_for_update().all():
+                    for column in columns:
+                        if getattr(row, column):
+                            setattr(row, column, crypto.rotate(getattr(row, column)))
+                            rotated += 1
+                    row.save(update_fields=columns)
             audit.log("security.encryption_key.rotated", actor="system", detail={"secrets": rotated})
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {rotated} secrets under the newest key."))
