@@ -17,8 +17,8 @@ from schoolgate.schools.views import school_for
 
 
 class RangeForm(forms.Form):
-    since = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def clean(self):
         data = super().clean()

@@ -44,7 +44,7 @@ class ChecklistForm(forms.Form):
     two_factor_enabled = forms.BooleanField(required=False, label="Two-factor authentication is on")
     recovery_email = forms.EmailField(label="Recovery email (a school address)")
     password_changed_on = forms.DateField(
-        label="Password last changed on", widget=forms.DateInput(attrs={"type": "date"})
+        label="Password last changed on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
 

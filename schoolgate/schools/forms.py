@@ -18,8 +18,8 @@ class AddMemberForm(forms.Form):
 
 class ClosureForm(forms.Form):
     label = forms.CharField(max_length=120, help_text="For example: INSET day, Christmas holiday")
-    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 class SchoolDetailsForm(forms.Form):

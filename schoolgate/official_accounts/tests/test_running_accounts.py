@@ -194,3 +194,16 @@ def test_it_keeps_tokens_readable_only_with_the_key(cast, approved):
         finally:
             settings.ENCRYPTION_KEYS = keys
             crypto._fernet.cache_clear()
+
+
+def test_it_shows_the_recorded_password_date_in_the_checklist_form(client, cast, approved):
+    update_security_checklist(
+        approved,
+        by=cast.head,
+        two_factor_enabled=True,
+        recovery_email="office@testschool.sch.uk",
+        password_changed_on=dt.date(2026, 3, 4),
+    )
+    client.force_login(cast.head)
+    page = client.get(f"/s/{cast.school.slug}/accounts/{approved.pk}/").content.decode()
+    assert 'value="2026-03-04"' in page  # the ISO form a date input can show
