@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "schoolgate.pupils",
     "schoolgate.policy",
     "schoolgate.official_accounts",
+    "schoolgate.posts",
     "schoolgate.notifications",
     "schoolgate.home",
 ]

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("schoolgate.policy.urls")),
     path("", include("schoolgate.audit.urls")),
     path("", include("schoolgate.official_accounts.urls")),
+    path("", include("schoolgate.posts.urls")),
 ]

@@ -16,6 +16,7 @@ from schoolgate.notifications.models import Notification
 from schoolgate.official_accounts.views import accounts_needing_attention
 from schoolgate.policy.models import DocumentKind, DocumentVersion
 from schoolgate.policy.views import acknowledgement_summary
+from schoolgate.posts.views import waiting_for
 from schoolgate.schools.models import School
 from schoolgate.schools.permissions import permissions_for
 from schoolgate.schools.roles import Role
@@ -57,6 +58,7 @@ def dashboard(request, slug):
         "acknowledgements": acknowledgement_summary(school) if can["policy_view_acknowledgements"] else None,
         "notifications": Notification.objects.filter(user=request.user, school=school).unread()[:5],
         "accounts": accounts_needing_attention(request.user, school, today),
+        "posts_waiting": waiting_for(request.user, school),
     }
     return render(request, "home/dashboard.html", context)
 

@@ -25,6 +25,7 @@ from schoolgate.policy.models import (
     VersionStatus,
     add_months,
 )
+from schoolgate.posts.actions import create_draft, submit_for_review
 from schoolgate.pupils.models import Pupil
 from schoolgate.schools.models import Closure, Membership, School, Trust
 from schoolgate.schools.roles import MFA_REQUIRED_ROLES, Role
@@ -340,8 +341,17 @@ def seed_demo() -> list[School]:
                 year_group=year,
                 registration_group=f"{year}A",
             )
-        for account in spec["accounts"]:
-            _demo_account(school, people, spec["domain"], **account)
+        accounts = [_demo_account(school, people, spec["domain"], **account) for account in spec["accounts"]]
+        # A post from a member of staff, waiting for a colleague's review.
+        author = people[Role.STAFF]
+        post = create_draft(
+            school,
+            by=author,
+            accounts=[accounts[0]],
+            text="Our Year 4 class had a wonderful afternoon planting bulbs in the school garden. "
+            "Thank you to the families who donated compost!",
+        )
+        submit_for_review(post, by=author)
         Closure.objects.create(
             school=school, starts_on=dt.date(2026, 12, 19), ends_on=dt.date(2027, 1, 4), label="Christmas holiday"
         )

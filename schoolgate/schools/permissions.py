@@ -20,6 +20,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "accounts.manage": LEADER_ROLES,
     # Leadership holds the login details for emergencies (AW-ACC-3).
     "accounts.escrow": LEADER_ROLES,
+    # Colleague review of posts: anyone employed at the school (not volunteers or governors).
+    "posts.review": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF}),
     "audit.view": frozenset(
         {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR, Role.TRUST_ADMIN}
     ),

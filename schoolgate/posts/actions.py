@@ -1,0 +1,315 @@
+"""Drafting, reviewing and approving posts, with the chain read from the school's policy settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from schoolgate.audit import actions as audit
+from schoolgate.connectors.base import check_post
+from schoolgate.connectors.registry import CONNECTORS, connector_class
+from schoolgate.notifications.actions import notify
+from schoolgate.official_accounts.actions import current_settings, is_authorised
+from schoolgate.posts.models import Post, PostStatus, Review, ReviewDecision, ReviewStage
+from schoolgate.schools.models import Membership
+from schoolgate.schools.permissions import has_permission, has_role
+from schoolgate.schools.roles import Role
+
+SUBMITTED = {PostStatus.IN_REVIEW, PostStatus.AWAITING_APPROVAL, PostStatus.APPROVED}
+
+
+def _url(post: Post) -> str:
+    return reverse("posts:detail", args=[post.school.slug, post.pk])
+
+
+def problems_before_review(*, text: str, accounts, scheduled_for: dt.datetime | None) -> list[str]:
+    """What stops a post from going to review: empty text, network limits, unusable accounts, past times."""
+    problems = []
+    if not text.strip():
+        problems.append("The post is empty.")
+    if not accounts:
+        problems.append("Choose at least one official account.")
+    for account in accounts:
+        if not account.is_approved:
+            problems.append(f"{account.name} is not an approved account.")
+        elif account.network in CONNECTORS:
+            problems += [
+                f"{account.name}: {p}"
+                for p in check_post(connector_class(account.network), text)
+                if p != "The post is empty."
+            ]
+    if scheduled_for is not None and scheduled_for <= timezone.now():
+        problems.append("The scheduled time is in the past; choose a later time or publish on approval.")
+    return problems
+
+
+def _check_author(by, accounts) -> None:
+    """Only staff authorised on every chosen account may write for it (AW-PUB-6)."""
+    refused = [a.name for a in accounts if not is_authorised(by, a)]
+    if refused:
+        raise PermissionDenied(f"You are not authorised to post on {', '.join(refused)}.")
+
+
+@transaction.atomic
+def create_draft(school, *, by, text: str, accounts, scheduled_for=None) -> Post:
+    accounts = list(accounts)
+    if any(a.school_id != school.pk for a in accounts):
+        raise ValidationError("Choose this school's own accounts.")
+    _check_author(by, accounts)
+    post = Post.objects.create(school=school, author=by, text=text, scheduled_for=scheduled_for)
+    post.accounts.set(accounts)
+    audit.log(
+        "posts.drafted",
+        actor=by,
+        target=post,
+        detail={"text": text, "accounts": [a.pk for a in accounts], "scheduled_for": scheduled_for},
+    )
+    return post
+
+
+@transaction.atomic
+def edit_post(post: Post, *, by, text: str, accounts, scheduled_for=None) -> Post:
+    """Change a post; any review or approval given so far is voided and a submitted post goes back to review."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.author_id != by.pk:
+        raise PermissionDenied("Only the author edits a post; reviewers return it with a reason instead.")
+    if not post.is_editable:
+        raise ValidationError(f"This post is {post.get_status_display().lower()} and can no longer be edited.")
+    accounts = list(accounts)
+    _check_author(by, accounts)
+    before = {
+        "text": post.text,
+        "accounts": sorted(post.accounts.values_list("pk", flat=True)),
+        "scheduled_for": post.scheduled_for,
+    }
+    after = {"text": text, "accounts": sorted(a.pk for a in accounts), "scheduled_for": scheduled_for}
+    changes = audit.diff(before, after)
+    if not changes:
+        return post
+    voided = post.current_reviews().update(voided_at=timezone.now())
+    was_submitted = post.status in SUBMITTED
+    if was_submitted:
+        problems = problems_before_review(text=text, accounts=accounts, scheduled_for=scheduled_for)
+        if problems:
+            raise ValidationError(problems)
+    post.text, post.scheduled_for, post.revision = text, scheduled_for, post.revision + 1
+    post.status = PostStatus.IN_REVIEW if was_submitted else PostStatus.DRAFT
+    post.approved_at = None
+    post.save(update_fields=["text", "scheduled_for", "revision", "status", "approved_at", "updated_at"])
+    post.accounts.set(accounts)
+    audit.log(
+        "posts.edited",
+        actor=by,
+        target=post,
+        changes=changes,
+        detail={"revision": post.revision, "voided_reviews": voided},
+    )
+    if was_submitted:
+        _ask_reviewers(post)
+    return post
+
+
+def eligible_reviewers(post: Post):
+    """Colleagues who may review: employed at the school, not the author (AW-PUB-1)."""
+    school = post.school
+    roles = [Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF]
+    return school.members_with_role(*roles).exclude(pk=post.author_id)
+
+
+def final_approvers(post: Post, *, today: dt.date | None = None):
+    """Who may give final approval now (RS-ROLE-2): the policy's final approver, or its deputy when every
+    holder of that role is away or is the author. Never the author."""
+    policy = current_settings(post.school)
+    if not policy.final_post_approver_role:
+        return [], ""
+    today = today or timezone.localdate()
+    holders = Membership.objects.filter(
+        school=post.school, role=policy.final_post_approver_role, user__is_active=True
+    ).select_related("user")
+    available = [
+        m.user for m in holders if m.user_id != post.author_id and not (m.away_until and m.away_until >= today)
+    ]
+    if available:
+        return available, policy.final_post_approver_role
+    if policy.final_approver_deputy_role:
+        deputies = post.school.members_with_role(policy.final_approver_deputy_role).exclude(pk=post.author_id)
+        return list(deputies), policy.final_approver_deputy_role
+    return [], policy.final_post_approver_role
+
+
+def _ask_reviewers(post: Post) -> None:
+    notify(
+        eligible_reviewers(post),
+        school=post.school,
+        subject="A post is waiting for your review",
+        body=f"{post.author} wrote a post for {', '.join(a.name for a in post.accounts.all())}. Read it and "
+        "agree it or return it with a reason.",
+        url=_url(post),
+    )
+
+
+@transaction.atomic
+def submit_for_review(post: Post, *, by) -> Post:
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.author_id != by.pk:
+        raise PermissionDenied("Only the author submits a post for review.")
+    if post.status not in {PostStatus.DRAFT, PostStatus.REJECTED}:
+        raise ValidationError(f"This post is already {post.get_status_display().lower()}.")
+    accounts = list(post.accounts.all())
+    _check_author(by, accounts)
+    problems = problems_before_review(text=post.text, accounts=accounts, scheduled_for=post.scheduled_for)
+    if problems:
+        raise ValidationError(problems)
+    if post.status == PostStatus.REJECTED:
+        post.revision += 1  # a returned post is reviewed afresh
+    post.status, post.submitted_at = PostStatus.IN_REVIEW, timezone.now()
+    post.save(update_fields=["status", "submitted_at", "revision", "updated_at"])
+    audit.log("posts.submitted", actor=by, target=post, detail={"revision": post.revision})
+    _ask_reviewers(post)
+    return post
+
+
+def _advance(post: Post, *, by) -> None:
+    policy = current_settings(post.school)
+    if post.colleague_approvals().count() < policy.required_reviewers:
+        return
+    if policy.final_post_approver_role:
+        if post.status != PostStatus.AWAITING_APPROVAL:
+            post.status = PostStatus.AWAITING_APPROVAL
+            post.save(update_fields=["status", "updated_at"])
+            approvers, _ = final_approvers(post)
+            notify(
+                approvers,
+                school=post.school,
+                subject="A post is waiting for your final approval",
+                body=f"Colleagues have agreed {post.author}'s post. It goes live only after your approval.",
+                url=_url(post),
+            )
+        return
+    _approve(post, by=by)
+
+
+def _approve(post: Post, *, by) -> None:
+    post.status, post.approved_at = PostStatus.APPROVED, timezone.now()
+    post.save(update_fields=["status", "approved_at", "updated_at"])
+    audit.log("posts.approved", actor=by, target=post, detail={"revision": post.revision, "text": post.text})
+    notify(
+        [post.author],
+        school=post.school,
+        subject="Your post is approved",
+        body="Your post has every approval the school's policy requires.",
+        url=_url(post),
+    )
+
+
+def _return_to_author(post: Post, *, by, reason: str, stage: str) -> None:
+    post.status = PostStatus.REJECTED
+    post.save(update_fields=["status", "updated_at"])
+    audit.log(
+        "posts.returned", actor=by, target=post, detail={"reason": reason, "stage": stage, "revision": post.revision}
+    )
+    notify(
+        [post.author],
+        school=post.school,
+        subject="Your post was returned",
+        body=f"{by} returned your post: {reason}",
+        url=_url(post),
+    )
+
+
+@transaction.atomic
+def review_post(post: Post, *, by, decision: str, reason: str = "") -> Review:
+    """A colleague other than the author agrees the post or returns it with a reason (AW-PUB-1)."""
+    post = Post.objects.select_for_update().select_related("school").get(pk=post.pk)
+    if by.pk == post.author_id:
+        raise PermissionDenied("Nobody reviews their own post.")
+    if not has_permission(by, post.school, "posts.review"):
+        raise PermissionDenied("Colleague review is done by staff of the school.")
+    if post.status != PostStatus.IN_REVIEW:
+        raise ValidationError(f"This post is {post.get_status_display().lower()}, not waiting for review.")
+    if post.current_reviews().filter(reviewer=by, stage=ReviewStage.COLLEAGUE).exists():
+        raise ValidationError("You have already reviewed this version of the post.")
+    if decision == ReviewDecision.REJECTED and not reason.strip():
+        raise ValidationError({"reason": "Say why the post is returned, so the author can put it right."})
+    review = Review.objects.create(
+        post=post,
+        reviewer=by,
+        stage=ReviewStage.COLLEAGUE,
+        decision=decision,
+        reason=reason.strip(),
+        revision=post.revision,
+        at=timezone.now(),
+    )
+    audit.log(
+        "posts.reviewed",
+        actor=by,
+        target=post,
+        detail={"decision": decision, "reason": reason.strip(), "revision": post.revision},
+    )
+    if decision == ReviewDecision.REJECTED:
+        _return_to_author(post, by=by, reason=reason.strip(), stage=ReviewStage.COLLEAGUE)
+    else:
+        _advance(post, by=by)
+    return review
+
+
+@transaction.atomic
+def final_approve_post(post: Post, *, by, decision: str = ReviewDecision.APPROVED, reason: str = "") -> Review:
+    """The final approver the policy names (or its deputy, when they are away or wrote it) decides (RS-ROLE-2)."""
+    post = Post.objects.select_for_update().select_related("school").get(pk=post.pk)
+    if by.pk == post.author_id:
+        raise PermissionDenied("Nobody approves their own post.")
+    if post.status != PostStatus.AWAITING_APPROVAL:
+        raise ValidationError(f"This post is {post.get_status_display().lower()}, not waiting for final approval.")
+    approvers, acting_role = final_approvers(post)
+    if by not in approvers:
+        raise PermissionDenied("The school's policy names someone else for final approval of this post.")
+    if decision == ReviewDecision.REJECTED and not reason.strip():
+        raise ValidationError({"reason": "Say why the post is returned, so the author can put it right."})
+    review = Review.objects.create(
+        post=post,
+        reviewer=by,
+        stage=ReviewStage.FINAL,
+        decision=decision,
+        reason=reason.strip(),
+        acting_role=acting_role,
+        revision=post.revision,
+        at=timezone.now(),
+    )
+    audit.log(
+        "posts.final_decision",
+        actor=by,
+        target=post,
+        detail={"decision": decision, "reason": reason.strip(), "acting_role": acting_role, "revision": post.revision},
+    )
+    if decision == ReviewDecision.REJECTED:
+        _return_to_author(post, by=by, reason=reason.strip(), stage=ReviewStage.FINAL)
+    else:
+        _approve(post, by=by)
+    return review
+
+
+@transaction.atomic
+def withdraw_post(post: Post, *, by, reason: str = "") -> Post:
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.author_id != by.pk and not has_permission(by, post.school, "accounts.manage"):
+        raise PermissionDenied("Only the author or a leader withdraws a post.")
+    if post.status == PostStatus.WITHDRAWN:
+        return post
+    post.status = PostStatus.WITHDRAWN
+    post.save(update_fields=["status", "updated_at"])
+    audit.log("posts.withdrawn", actor=by, target=post, detail={"reason": reason})
+    return post
+
+
+@transaction.atomic
+def set_away(school, *, by, role: str, until: dt.date | None) -> None:
+    """Mark oneself away in a role, so the policy's deputy covers its approvals until then."""
+    if not has_role(by, school, role):
+        raise PermissionDenied("You do not hold that role here.")
+    Membership.objects.filter(school=school, user=by, role=role).update(away_until=until)
+    audit.log("school.member.away", actor=by, school=school, detail={"role": role, "until": until})

@@ -1,0 +1,16 @@
+"""Posts."""
+
+from django.urls import path
+
+from schoolgate.posts import views
+
+app_name = "posts"
+urlpatterns = [
+    path("s/<slug:slug>/posts/", views.post_list, name="list"),
+    path("s/<slug:slug>/posts/new/", views.new_post, name="new"),
+    path("s/<slug:slug>/posts/<int:pk>/", views.detail, name="detail"),
+    path("s/<slug:slug>/posts/<int:pk>/edit/", views.edit_post, name="edit"),
+    path("s/<slug:slug>/posts/<int:pk>/submit/", views.submit, name="submit"),
+    path("s/<slug:slug>/posts/<int:pk>/review/", views.review, name="review"),
+    path("s/<slug:slug>/posts/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+]
