@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "schoolgate.policy",
     "schoolgate.official_accounts",
     "schoolgate.posts",
+    "schoolgate.screening",
     "schoolgate.notifications",
     "schoolgate.home",
 ]
