@@ -14,10 +14,12 @@ from schoolgate.connectors.base import check_post
 from schoolgate.connectors.registry import CONNECTORS, connector_class
 from schoolgate.notifications.actions import notify
 from schoolgate.official_accounts.actions import current_settings, is_authorised
-from schoolgate.posts.models import Post, PostStatus, Review, ReviewDecision, ReviewStage
+from schoolgate.posts.models import Post, PostStatus, Review, ReviewDecision, ReviewStage, ScreeningOverride
 from schoolgate.schools.models import Membership
 from schoolgate.schools.permissions import has_permission, has_role
 from schoolgate.schools.roles import Role
+from schoolgate.screening.engine import Finding, screen
+from schoolgate.screening.school import roster_for_school, rules_for_school
 
 SUBMITTED = {PostStatus.IN_REVIEW, PostStatus.AWAITING_APPROVAL, PostStatus.APPROVED}
 
@@ -45,6 +47,58 @@ def problems_before_review(*, text: str, accounts, scheduled_for: dt.datetime | 
     if scheduled_for is not None and scheduled_for <= timezone.now():
         problems.append("The scheduled time is in the past; choose a later time or publish on approval.")
     return problems
+
+
+def screen_post(post: Post) -> list[Finding]:
+    """Screen the post's text with the school's roster and the rules of its policy in force (AW-PUB-2)."""
+    return screen(post.text, roster=roster_for_school(post.school), rules=rules_for_school(post.school))
+
+
+def unresolved_blocking_findings(post: Post) -> list[Finding]:
+    """Blocking findings on the current revision that no final approver has overridden."""
+    if post.overrides.filter(revision=post.revision).exists():
+        return []
+    return [finding for finding in screen_post(post) if finding.is_blocking]
+
+
+def _refuse_if_blocked(post: Post) -> None:
+    blocking = unresolved_blocking_findings(post)
+    if blocking:
+        listed = "; ".join(f"“{f.text}”: {f.message}" for f in blocking)
+        raise ValidationError(
+            f"Screening found problems that must be fixed first (or overridden by the final "
+            f"approver with a reason): {listed}"
+        )
+
+
+def override_approvers(post: Post) -> list:
+    """Who may override blocking findings: the final approver now, or the headteacher where there is none."""
+    approvers, _ = final_approvers(post)
+    if approvers:
+        return approvers
+    return list(post.school.members_with_role(Role.HEADTEACHER).exclude(pk=post.author_id))
+
+
+@transaction.atomic
+def override_findings(post: Post, *, by, reason: str) -> ScreeningOverride:
+    post = Post.objects.select_for_update().select_related("school").get(pk=post.pk)
+    if by not in override_approvers(post):
+        raise PermissionDenied("Only the final approver can let a post go ahead despite blocking findings.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Record why the post may go ahead despite the findings."})
+    findings = [f.as_dict() for f in screen_post(post) if f.is_blocking]
+    if not findings:
+        raise ValidationError("There are no blocking findings to override.")
+    override = ScreeningOverride.objects.create(
+        post=post, revision=post.revision, by=by, reason=reason.strip(), findings=findings, at=timezone.now()
+    )
+    audit.log(
+        "posts.screening_overridden",
+        actor=by,
+        target=post,
+        detail={"reason": reason.strip(), "findings": findings, "revision": post.revision},
+    )
+    return override
 
 
 def _check_author(by, accounts) -> None:
@@ -168,7 +222,12 @@ def submit_for_review(post: Post, *, by) -> Post:
         post.revision += 1  # a returned post is reviewed afresh
     post.status, post.submitted_at = PostStatus.IN_REVIEW, timezone.now()
     post.save(update_fields=["status", "submitted_at", "revision", "updated_at"])
-    audit.log("posts.submitted", actor=by, target=post, detail={"revision": post.revision})
+    audit.log(
+        "posts.submitted",
+        actor=by,
+        target=post,
+        detail={"revision": post.revision, "findings": [f.as_dict() for f in screen_post(post)]},
+    )
     _ask_reviewers(post)
     return post
 
@@ -235,6 +294,8 @@ def review_post(post: Post, *, by, decision: str, reason: str = "") -> Review:
         raise ValidationError("You have already reviewed this version of the post.")
     if decision == ReviewDecision.REJECTED and not reason.strip():
         raise ValidationError({"reason": "Say why the post is returned, so the author can put it right."})
+    if decision == ReviewDecision.APPROVED:
+        _refuse_if_blocked(post)
     review = Review.objects.create(
         post=post,
         reviewer=by,
@@ -270,6 +331,8 @@ def final_approve_post(post: Post, *, by, decision: str = ReviewDecision.APPROVE
         raise PermissionDenied("The school's policy names someone else for final approval of this post.")
     if decision == ReviewDecision.REJECTED and not reason.strip():
         raise ValidationError({"reason": "Say why the post is returned, so the author can put it right."})
+    if decision == ReviewDecision.APPROVED:
+        _refuse_if_blocked(post)
     review = Review.objects.create(
         post=post,
         reviewer=by,

@@ -95,3 +95,20 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()} by {self.reviewer}: {self.get_decision_display()}"
+
+
+class ScreeningOverride(models.Model):
+    """The final approver lets a revision go ahead despite blocking findings, with a recorded reason."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="overrides")
+    revision = models.PositiveIntegerField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    findings = models.JSONField(default=list)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"Override of {len(self.findings)} findings on {self.post} by {self.by}"

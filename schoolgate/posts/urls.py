@@ -13,4 +13,5 @@ urlpatterns = [
     path("s/<slug:slug>/posts/<int:pk>/submit/", views.submit, name="submit"),
     path("s/<slug:slug>/posts/<int:pk>/review/", views.review, name="review"),
     path("s/<slug:slug>/posts/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("s/<slug:slug>/posts/<int:pk>/override/", views.override, name="override"),
 ]

@@ -33,6 +33,21 @@ def waiting_for(user, school) -> list[Post]:
     return waiting
 
 
+def highlighted(text: str, findings) -> list[tuple[str, object]]:
+    """The text cut into plain and flagged pieces, so findings are marked where they are (overlaps skipped)."""
+    pieces, cursor = [], 0
+    for finding in sorted(findings, key=lambda f: (f.start, -f.end)):
+        if finding.start < cursor:
+            continue
+        if finding.start > cursor:
+            pieces.append((text[cursor : finding.start], None))
+        pieces.append((text[finding.start : finding.end], finding))
+        cursor = finding.end
+    if cursor < len(text):
+        pieces.append((text[cursor:], None))
+    return pieces
+
+
 def _post(school, pk) -> Post:
     return get_object_or_404(Post.objects.select_related("author", "school"), pk=pk, school=school)
 
@@ -92,7 +107,17 @@ def detail(request, slug, pk):
     school = school_for(request, slug, "school.view")
     post = _post(school, pk)
     approvers, acting_role = actions.final_approvers(post) if post.status == PostStatus.AWAITING_APPROVAL else ([], "")
+    findings = actions.screen_post(post)
+    override = post.overrides.filter(revision=post.revision).select_related("by").first()
+    blocking = [f for f in findings if f.is_blocking]
     context = {
+        "findings": findings,
+        "pieces": highlighted(post.text, findings),
+        "override": override,
+        "can_override": bool(blocking)
+        and override is None
+        and post.status in {PostStatus.IN_REVIEW, PostStatus.AWAITING_APPROVAL}
+        and request.user in actions.override_approvers(post),
         "school": school,
         "post": post,
         "reviews": post.reviews.select_related("reviewer").order_by("at"),
@@ -145,5 +170,17 @@ def withdraw(request, slug, pk):
         actions.withdraw_post(_post(school, pk), by=request.user, reason=request.POST.get("reason", ""))
         messages.success(request, "Withdrawn: it will not be published.")
     except PermissionDenied as error:
+        messages.error(request, _message_for(error))
+    return redirect("posts:detail", slug, pk)
+
+
+@login_required
+@require_POST
+def override(request, slug, pk):
+    school = school_for(request, slug, "school.view")
+    try:
+        actions.override_findings(_post(school, pk), by=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, "Override recorded: reviewers may now agree this version.")
+    except (ValidationError, PermissionDenied) as error:
         messages.error(request, _message_for(error))
     return redirect("posts:detail", slug, pk)

@@ -14,6 +14,7 @@ from schoolgate.posts.actions import (
     create_draft,
     edit_post,
     final_approve_post,
+    override_findings,
     review_post,
     set_away,
     submit_for_review,
@@ -183,3 +184,45 @@ def test_it_takes_a_post_through_the_pages(client, cast, account):
     post_url = response["Location"]
     client.post(f"{post_url}review/", {"decision": "approved", "reason": ""})
     assert "Approved" in client.get(post_url).content.decode()
+
+
+@pytest.fixture
+def pupil(cast):
+    from schoolgate.pupils.models import Pupil
+
+    return Pupil.objects.create(school=cast.school, upn="A1", legal_forename="Amelia", legal_surname="Khan")
+
+
+@pytest.mark.clause("AW-PUB-2")
+def test_it_stops_approval_while_a_blocking_finding_stands(cast, account, pupil):
+    post = submitted(cast, account, text="Well done to Amelia Khan for her reading award!")
+    with pytest.raises(ValidationError, match="Amelia Khan"):
+        review_post(post, by=cast.bob, decision=AGREE)
+    post.refresh_from_db()
+    assert post.status == PostStatus.IN_REVIEW
+    edit_post(post, by=cast.alice, text="Well done to Amelia for her reading award!", accounts=[account])
+    review_post(post, by=cast.bob, decision=AGREE)
+    post.refresh_from_db()
+    assert post.status == PostStatus.APPROVED
+
+
+@pytest.mark.clause("AW-PUB-2")
+def test_it_lets_only_the_final_approver_override_with_a_reason(cast, account, pupil):
+    post = submitted(cast, account, text="Well done to Amelia Khan for her reading award!")
+    with pytest.raises(PermissionDenied):
+        override_findings(post, by=cast.bob, reason="fine")
+    with pytest.raises(ValidationError):
+        override_findings(post, by=cast.head, reason=" ")
+    override_findings(post, by=cast.head, reason="Her parents asked us to name her; consent on file")
+    review_post(post, by=cast.bob, decision=AGREE)
+    post.refresh_from_db()
+    assert post.status == PostStatus.APPROVED
+    entry = AuditEntry.objects.get(action="posts.screening_overridden")
+    assert entry.detail["findings"][0]["text"] == "Amelia Khan"
+
+
+def test_it_marks_findings_in_the_text_on_the_post_page(client, cast, account, pupil):
+    post = submitted(cast, account, text="Well done to Amelia Khan! Call 07700 900123.")
+    client.force_login(cast.bob)
+    page = client.get(f"/s/{cast.school.slug}/posts/{post.pk}/").content.decode()
+    assert '<mark class="finding blocking"' in page and ">Amelia Khan</mark>" in page and ">07700 900123</mark>" in page
