@@ -431,19 +431,23 @@ def make_texts(rng: random.Random, pupils: list[PupilName]) -> tuple[list[str], 
     return texts, mentions, benign
 
 
-def measure_engine(texts, roster, rules) -> dict:
-    timings, results = [], []
+def measure_engine(texts, roster, rules, *, passes: int = 5) -> dict:
+    """Steady-state figures: one warm-up pass (loads the model, warms regex caches), then `passes` timed
+    passes over all texts; throughput is the median pass, latency percentiles pool every timed text."""
+    results = [screen(text, roster=roster, rules=rules) for text in texts]
+    rates, timings = [], []
     gc.disable()
-    started = time.perf_counter()
-    for text in texts:
-        t0 = time.perf_counter_ns()
-        results.append(screen(text, roster=roster, rules=rules))
-        timings.append(time.perf_counter_ns() - t0)
-    elapsed = time.perf_counter() - started
+    for _ in range(passes):
+        started = time.perf_counter()
+        for text in texts:
+            t0 = time.perf_counter_ns()
+            screen(text, roster=roster, rules=rules)
+            timings.append(time.perf_counter_ns() - t0)
+        rates.append(len(texts) / (time.perf_counter() - started))
     gc.enable()
     timings.sort()
     return {
-        "texts_per_s": len(texts) / elapsed,
+        "texts_per_s": statistics.median(rates),
         "p50_us": statistics.median(timings) / 1000,
         "p99_us": timings[int(len(timings) * 0.99) - 1] / 1000,
         "results": results,
@@ -546,7 +550,10 @@ def main() -> None:
     engine = measure_engine(texts, roster, rules)
     tps, p99 = engine["texts_per_s"], engine["p99_us"]
     print("Schoolgate screening (one core, full screen: names, personal data, location, commercial, offensive)")
-    print(f"  throughput  {tps:>10,.0f} texts/s   target >= 10,000/s   {verdict(tps >= 10_000)}")
+    print(
+        f"  throughput  {tps:>10,.0f} texts/s   target >= 10,000/s   {verdict(tps >= 10_000)}"
+        "   (median of 5 timed passes after a warm-up pass)"
+    )
     print(f"  latency     p50 {engine['p50_us']:.1f} us, p99 {p99:.1f} us   target p99 < 2 ms   {verdict(p99 < 2000)}")
     recall, missed = name_recall(engine["results"], mentions)
     print(

@@ -118,21 +118,30 @@ REFERRAL_LINK = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def find_personal_data(text: str) -> Iterator[Hit]:
-    for match in PHONE.finditer(text):
-        yield Hit("phone", match.start(), match.end(), "A UK phone number.")
-    for match in EMAIL.finditer(text):
-        yield Hit("email", match.start(), match.end(), "An email address.")
-    for match in POSTCODE.finditer(text):
-        # Without a space, only an all-capitals postcode counts ("SW1A1AA"), not a word such as "ab12cd".
-        if match.group(1) or match.group().isupper():
-            yield Hit("postcode", match.start(), match.end(), "A UK postcode.")
-    for match in STREET_ADDRESS.finditer(text):
-        yield Hit("street_address", match.start(), match.end(), "A street address.")
+    # Phones, postcodes, street numbers and dates all contain a digit, and emails an "@": most texts
+    # have neither, so one cheap search skips the costlier patterns.
+    has_digit = _DIGIT.search(text) is not None
+    if has_digit:
+        for match in PHONE.finditer(text):
+            yield Hit("phone", match.start(), match.end(), "A UK phone number.")
+    if "@" in text:
+        for match in EMAIL.finditer(text):
+            yield Hit("email", match.start(), match.end(), "An email address.")
     dob_spans = []
-    for match in DATE_OF_BIRTH.finditer(text):
-        dob_spans.append((match.start(), match.end()))
-        yield Hit("date_of_birth", match.start(), match.end(), "A date of birth.")
+    if has_digit:
+        for match in POSTCODE.finditer(text):
+            # Without a space, only an all-capitals postcode counts ("SW1A1AA"), not a word such as "ab12cd".
+            if match.group(1) or match.group().isupper():
+                yield Hit("postcode", match.start(), match.end(), "A UK postcode.")
+        for match in STREET_ADDRESS.finditer(text):
+            yield Hit("street_address", match.start(), match.end(), "A street address.")
+        for match in DATE_OF_BIRTH.finditer(text):
+            dob_spans.append((match.start(), match.end()))
+            yield Hit("date_of_birth", match.start(), match.end(), "A date of birth.")
     for match in DOB_LABEL.finditer(text):
         if not any(start <= match.start() < end for start, end in dob_spans):
             yield Hit("date_of_birth", match.start(), match.end(), "Mentions a date of birth.", hint_only=True)
@@ -150,5 +159,7 @@ def find_location_leaks(text: str) -> Iterator[Hit]:
 def find_commercial(text: str) -> Iterator[Hit]:
     for match in COMMERCIAL.finditer(text):
         yield Hit("commercial", match.start(), match.end(), "Promotes something for sale or personal gain.")
+    if "/" not in text:  # every referral or shortened link has a slash
+        return
     for match in REFERRAL_LINK.finditer(text):
         yield Hit("commercial", match.start(), match.end(), "A referral, affiliate or shortened link.")

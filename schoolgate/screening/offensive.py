@@ -29,14 +29,19 @@ def tokenize(text: str) -> list[str]:
         text = _MENTION.sub(" ", text)
     if "&" in text:
         text = _ENTITY.sub(" ", text)
+    if _REPEAT.search(text):
+        # Shortening runs on the whole text gives the same words as per word (a run never crosses one).
+        text = _REPEAT.sub(r"\1\1", text)
     words = []
     for word in _WORD.findall(text):
-        word = _REPEAT.sub(r"\1\1", word.strip("'"))
-        if not word or word == "rt":
-            continue
-        if not word.isdigit():
-            word = word.translate(_LEET)
-        words.append(word)
+        if not word.isalpha():  # the fast path skips the rare words with digits or apostrophes
+            word = word.strip("'")
+            if not word:
+                continue
+            if not word.isdigit():
+                word = word.translate(_LEET)
+        if word != "rt":
+            words.append(word)
     return words
 
 
