@@ -20,7 +20,7 @@ from schoolgate.official_accounts.models import (
     EscrowedLogin,
     OfficialAccount,
 )
-from schoolgate.policy.models import PolicySettings
+from schoolgate.policy.models import settings_in_force
 from schoolgate.schools.permissions import has_permission, has_role, require_permission
 from schoolgate.schools.roles import LEADER_ROLES, Role
 
@@ -43,13 +43,6 @@ PROPOSAL_FIELDS = [
     "involves_pupils",
 ]
 CHECKLIST_FIELDS = ["two_factor_enabled", "recovery_email", "password_changed_on"]
-
-
-def current_settings(school) -> PolicySettings:
-    settings = PolicySettings.objects.filter(version__document__school=school, version__status="current").first()
-    if settings is None:
-        raise ValidationError("The school has no social media policy in force yet; approve one first.")
-    return settings
 
 
 def _account_url(account: OfficialAccount) -> str:
@@ -93,7 +86,7 @@ def propose_account(school, *, by, data: dict) -> OfficialAccount:
         target=account,
         detail={field: getattr(account, field) for field in PROPOSAL_FIELDS},
     )
-    approver_role = current_settings(school).account_approver_role
+    approver_role = settings_in_force(school).account_approver_role
     notify(
         school.members_with_role(approver_role),
         school=school,
@@ -106,7 +99,7 @@ def propose_account(school, *, by, data: dict) -> OfficialAccount:
 
 
 def _require_approver(account: OfficialAccount, by) -> None:
-    role = current_settings(account.school).account_approver_role
+    role = settings_in_force(account.school).account_approver_role
     if not has_role(by, account.school, role):
         raise PermissionDenied(f"The school's policy says the {Role(role).label.lower()} decides on new accounts.")
 

@@ -49,10 +49,6 @@ def _errors_to_form(error: ValidationError, form) -> None:
         form.add_error(None, error.messages)
 
 
-def _settings_or_none(school) -> PolicySettings | None:
-    return PolicySettings.objects.filter(version__document__school=school, version__status="current").first()
-
-
 def _capabilities(network: str) -> list[dict]:
     try:
         cls = connector_class(network)
@@ -63,7 +59,7 @@ def _capabilities(network: str) -> list[dict]:
 
 def accounts_needing_attention(user, school, today: dt.date) -> list[dict]:
     """For the dashboard: proposals awaiting this person's decision, broken connections, red checklists."""
-    policy = _settings_or_none(school)
+    policy = PolicySettings.objects.in_force_at(school)
     if policy is None:
         return []
     items = []
@@ -85,7 +81,7 @@ def accounts_needing_attention(user, school, today: dt.date) -> list[dict]:
 @login_required
 def account_list(request, slug):
     school = school_for(request, slug, "school.view")
-    policy = _settings_or_none(school)
+    policy = PolicySettings.objects.in_force_at(school)
     today = timezone.localdate()
     rows = []
     for account in OfficialAccount.objects.at_school(school).select_related("connection").order_by("status", "name"):
@@ -122,7 +118,7 @@ def propose(request, slug):
 def detail(request, slug, pk):
     school = school_for(request, slug, "school.view")
     account = _account(school, pk)
-    policy = _settings_or_none(school)
+    policy = PolicySettings.objects.in_force_at(school)
     can_manage = has_permission(request.user, school, "accounts.manage")
     can_escrow = has_permission(request.user, school, "accounts.escrow")
     can_decide = bool(policy and has_role(request.user, school, policy.account_approver_role))
@@ -430,7 +426,7 @@ def public_page(request, slug):
     """Our social media (AW-PUB-5): the approved accounts, what each is for, and what families can expect."""
     school = get_object_or_404(School, slug=slug)
     accounts = OfficialAccount.objects.at_school(school).approved().order_by("name")
-    policy = _settings_or_none(school)
+    policy = PolicySettings.objects.in_force_at(school)
     return render(
         request, "official_accounts/public.html", {"public_school": school, "accounts": accounts, "policy": policy}
     )

@@ -193,6 +193,20 @@ class CommentsDefault(models.TextChoices):
     OFF = "off", "Off"
 
 
+class PolicySettingsQuerySet(models.QuerySet):
+    def in_force_at(self, school) -> PolicySettings | None:
+        """The settings of the school's social media policy version in force, if any."""
+        return self.filter(version__document__school=school, version__status=VersionStatus.CURRENT).first()
+
+
+def settings_in_force(school) -> PolicySettings:
+    """The settings every rule-following action reads; refuses to act while no policy is in force."""
+    settings = PolicySettings.objects.in_force_at(school)
+    if settings is None:
+        raise ValidationError("The school has no social media policy in force yet; approve one first.")
+    return settings
+
+
 class PolicySettings(models.Model):
     """The rules of a social media policy version that Schoolgate enforces, as data."""
 
@@ -248,6 +262,8 @@ class PolicySettings(models.Model):
     private_messages_forbidden = models.BooleanField(
         default=True, help_text="Official accounts never send private messages to pupils, parents or carers."
     )
+
+    objects = PolicySettingsQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "policy settings"

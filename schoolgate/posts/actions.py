@@ -13,10 +13,11 @@ from schoolgate.audit import actions as audit
 from schoolgate.connectors.base import check_post
 from schoolgate.connectors.registry import CONNECTORS, connector_class
 from schoolgate.notifications.actions import notify
-from schoolgate.official_accounts.actions import current_settings, is_authorised
+from schoolgate.official_accounts.actions import is_authorised
+from schoolgate.policy.models import settings_in_force
 from schoolgate.posts.models import Post, PostStatus, Review, ReviewDecision, ReviewStage, ScreeningOverride
 from schoolgate.schools.models import Membership
-from schoolgate.schools.permissions import has_permission, has_role
+from schoolgate.schools.permissions import PERMISSIONS, has_permission, has_role
 from schoolgate.schools.roles import Role
 from schoolgate.screening.engine import Finding, screen
 from schoolgate.screening.school import roster_for_school, rules_for_school
@@ -169,15 +170,13 @@ def edit_post(post: Post, *, by, text: str, accounts, scheduled_for=None) -> Pos
 
 def eligible_reviewers(post: Post):
     """Colleagues who may review: employed at the school, not the author (AW-PUB-1)."""
-    school = post.school
-    roles = [Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF]
-    return school.members_with_role(*roles).exclude(pk=post.author_id)
+    return post.school.members_with_role(*PERMISSIONS["posts.review"]).exclude(pk=post.author_id)
 
 
 def final_approvers(post: Post, *, today: dt.date | None = None):
     """Who may give final approval now (RS-ROLE-2): the policy's final approver, or its deputy when every
     holder of that role is away or is the author. Never the author."""
-    policy = current_settings(post.school)
+    policy = settings_in_force(post.school)
     if not policy.final_post_approver_role:
         return [], ""
     today = today or timezone.localdate()
@@ -233,7 +232,7 @@ def submit_for_review(post: Post, *, by) -> Post:
 
 
 def _advance(post: Post, *, by) -> None:
-    policy = current_settings(post.school)
+    policy = settings_in_force(post.school)
     if post.colleague_approvals().count() < policy.required_reviewers:
         return
     if policy.final_post_approver_role:

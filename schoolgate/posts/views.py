@@ -15,22 +15,30 @@ from schoolgate.schools.permissions import has_permission
 from schoolgate.schools.views import school_for
 
 
+def can_review(user, post: Post) -> bool:
+    """A colleague (not the author) who has not yet reviewed this version of a post waiting for review."""
+    return (
+        post.status == PostStatus.IN_REVIEW
+        and post.author_id != user.pk
+        and has_permission(user, post.school, "posts.review")
+        and not post.current_reviews().filter(reviewer=user, stage=ReviewStage.COLLEAGUE).exists()
+    )
+
+
 def waiting_for(user, school) -> list[Post]:
     """Posts this person can act on now: colleague reviews and final approvals."""
-    waiting = []
-    review_ok = has_permission(user, school, "posts.review")
-    for post in (
+    posts = (
         Post.objects.at_school(school)
         .filter(status__in=[PostStatus.IN_REVIEW, PostStatus.AWAITING_APPROVAL])
         .exclude(author=user)
-        .select_related("author")
-    ):
-        if post.status == PostStatus.IN_REVIEW:
-            if review_ok and not post.current_reviews().filter(reviewer=user, stage=ReviewStage.COLLEAGUE).exists():
-                waiting.append(post)
-        elif user in actions.final_approvers(post)[0]:
-            waiting.append(post)
-    return waiting
+        .select_related("author", "school")
+    )
+    return [
+        post
+        for post in posts
+        if can_review(user, post)
+        or (post.status == PostStatus.AWAITING_APPROVAL and user in actions.final_approvers(post)[0])
+    ]
 
 
 def highlighted(text: str, findings) -> list[tuple[str, object]]:
@@ -122,11 +130,11 @@ def detail(request, slug, pk):
         "post": post,
         "reviews": post.reviews.select_related("reviewer").order_by("at"),
         "is_author": post.author_id == request.user.pk,
-        "can_review": post in waiting_for(request.user, school) and post.status == PostStatus.IN_REVIEW,
+        "can_review": can_review(request.user, post),
         "can_approve": request.user in approvers,
         "acting_role": acting_role,
         "review_form": ReviewForm(),
-        "approvals_needed": actions.current_settings(school).required_reviewers,
+        "approvals_needed": actions.settings_in_force(school).required_reviewers,
         "approvals_given": post.colleague_approvals().count(),
     }
     return render(request, "posts/detail.html", context)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schoolgate.policy.models import PolicySettings, VersionStatus
+from schoolgate.policy.models import PolicySettings
 from schoolgate.pupils.models import Pupil
 from schoolgate.screening.engine import ScreeningRules
 from schoolgate.screening.roster import PupilName, Roster
@@ -25,9 +25,7 @@ def roster_for_school(school) -> Roster:
 
 def rules_for_school(school) -> ScreeningRules:
     """The school's current policy settings as rules; the defaults (first names only) when none is in force."""
-    settings = PolicySettings.objects.filter(
-        version__document__school=school, version__status=VersionStatus.CURRENT
-    ).first()
+    settings = PolicySettings.objects.in_force_at(school)
     domains = school.email_domain_list()
     if settings is None:
         return ScreeningRules(own_email_domains=frozenset(d.lower() for d in domains))
