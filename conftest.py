@@ -25,6 +25,17 @@ def _test_environment():
     yield
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    # The test database on SQLite is a file, not pytest-django's in-memory default, so that a second
+    # process (the killed and restarted worker in the publishing tests) works on the same data.
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Rolled-back tests reuse primary keys, so cached per-user state (used TOTP codes, rate limits)

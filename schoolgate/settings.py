@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "schoolgate.policy",
     "schoolgate.official_accounts",
     "schoolgate.posts",
+    "schoolgate.media",
+    "schoolgate.news",
     "schoolgate.screening",
     "schoolgate.notifications",
     "schoolgate.home",

@@ -17,4 +17,6 @@ urlpatterns = [
     path("", include("schoolgate.audit.urls")),
     path("", include("schoolgate.official_accounts.urls")),
     path("", include("schoolgate.posts.urls")),
+    path("", include("schoolgate.pupils.urls")),
+    path("", include("schoolgate.news.urls")),
 ]

@@ -138,6 +138,9 @@ class Connector:
     flow: ClassVar[ConnectionFlow]
     # Networks whose tokens expire: refresh this long before expiry (the health page warns too).
     refresh_ahead: ClassVar[dt.timedelta] = dt.timedelta(days=7)
+    # How long a retry with the same publish key is safe. None: always (the key is the record's own key, or
+    # find_published can look for it); otherwise the network forgets keys after this and a person must check.
+    key_remembered_for: ClassVar[dt.timedelta | None] = None
 
     def __init__(self, credentials: Credentials, *, base_url: str | None = None):
         self.credentials = credentials

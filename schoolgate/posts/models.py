@@ -13,11 +13,16 @@ class PostStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Returned to the author"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    PUBLISHED = "published", "Published"
 
 
 class PostQuerySet(models.QuerySet):
     def at_school(self, school):
         return self.filter(school=school)
+
+    def public(self):
+        """Posts live on at least one network and not taken down: what the news page and feeds show (AW-PUB-4)."""
+        return self.filter(published_at__isnull=False, removed_at__isnull=True).exclude(status=PostStatus.WITHDRAWN)
 
 
 class Post(models.Model):
@@ -34,6 +39,13 @@ class Post(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
+    # When the post first went live on a network; the public news page and feeds list it from then on.
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Taken down everywhere (e.g. consent withdrawn); it leaves the news page and feeds but stays archived.
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_reason = models.TextField(blank=True)
+    # The post as it went out: text, approvals and screening findings of the published revision (AW-PUB-3).
+    archive = models.JSONField(default=dict, blank=True)
 
     objects = PostQuerySet.as_manager()
 
@@ -112,3 +124,96 @@ class ScreeningOverride(models.Model):
 
     def __str__(self) -> str:
         return f"Override of {len(self.findings)} findings on {self.post} by {self.by}"
+
+
+class ScreeningResult(models.Model):
+    """The screening findings of one revision, stored when it is screened so every page shows the same result."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="screenings")
+    revision = models.PositiveIntegerField()
+    findings = models.JSONField(default=list)
+    screened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "revision"], name="one_screening_per_revision")]
+
+    def __str__(self) -> str:
+        return f"Screening of {self.post} revision {self.revision}: {len(self.findings)} findings"
+
+
+class DeliveryStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    PUBLISHED = "published", "Published"
+    RETRYING = "retrying", "Failed — will retry"
+    FAILED = "failed", "Failed — needs attention"
+    # The network may or may not have the post and cannot be asked safely: a person checks and says which.
+    UNCERTAIN = "uncertain", "Unknown — check the account"
+    MANUAL = "manual", "To be posted by hand"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=DeliveryStatus.PUBLISHED)
+
+    def due(self, now):
+        return self.filter(
+            models.Q(status=DeliveryStatus.SCHEDULED, due_at__lte=now)
+            | models.Q(status=DeliveryStatus.RETRYING, next_attempt_at__lte=now)
+            | models.Q(status=DeliveryStatus.SENDING, lease_expires_at__lte=now)
+        )
+
+    def pending(self):
+        """Not yet on the network and still meant to go (what blocks editing is SENDING/PUBLISHED/UNCERTAIN)."""
+        return self.filter(
+            status__in=[DeliveryStatus.SCHEDULED, DeliveryStatus.RETRYING, DeliveryStatus.FAILED, DeliveryStatus.MANUAL]
+        )
+
+
+class Delivery(models.Model):
+    """One approved post on one official account: the record that makes publishing exactly once.
+
+    "Sending" is committed before the network call and the network's id right after it, so a crash between
+    the two leaves a delivery in SENDING that recovery resolves by asking the network, never by posting blind.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="deliveries")
+    account = models.ForeignKey("official_accounts.OfficialAccount", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.SCHEDULED, db_index=True
+    )
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField(db_index=True)
+    # The text exactly as sent (the post's text plus the account's sign-off).
+    text = models.TextField()
+    # Attempts since the last manual retry; the automatic back-off gives up after a few.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    # A worker holds a SENDING delivery until then; after it, the worker is presumed dead and recovery may run.
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The first attempt whose outcome we never learnt (a crash, a timeout): the network may have the post.
+    outcome_unknown_since = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.TextField(blank=True)
+    remote_id = models.CharField(max_length=300, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["account__name"]
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["post", "account"], name="one_delivery_per_account")]
+
+    def __str__(self) -> str:
+        return f"{self.post} on {self.account}: {self.get_status_display()}"
+
+    @property
+    def key(self) -> str:
+        """Stable for this delivery across every attempt: what the network deduplicates on."""
+        return f"schoolgate-delivery-{self.pk}@{self.created_at.isoformat()}"

@@ -14,4 +14,12 @@ urlpatterns = [
     path("s/<slug:slug>/posts/<int:pk>/review/", views.review, name="review"),
     path("s/<slug:slug>/posts/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("s/<slug:slug>/posts/<int:pk>/override/", views.override, name="override"),
+    path(
+        "s/<slug:slug>/posts/<int:pk>/deliveries/<int:delivery_pk>/retry/", views.retry_delivery, name="retry_delivery"
+    ),
+    path(
+        "s/<slug:slug>/posts/<int:pk>/deliveries/<int:delivery_pk>/record/",
+        views.record_delivery,
+        name="record_delivery",
+    ),
 ]

@@ -1,16 +1,20 @@
-"""Post pages: the list and queue, writing and editing, reviewing and final approval."""
+"""Post pages: the list and queue, writing and editing, reviewing, final approval and publishing."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from schoolgate.audit.models import AuditEntry
+from schoolgate.official_accounts.actions import is_authorised
+from schoolgate.policy.models import settings_in_force
 from schoolgate.posts import actions
 from schoolgate.posts.forms import PostForm, ReviewForm
-from schoolgate.posts.models import Post, PostStatus, ReviewStage
+from schoolgate.posts.models import Delivery, DeliveryStatus, Post, PostStatus, ReviewStage
 from schoolgate.schools.permissions import has_permission
 from schoolgate.schools.views import school_for
 
@@ -56,6 +60,53 @@ def highlighted(text: str, findings) -> list[tuple[str, object]]:
     return pieces
 
 
+# How each audited step reads in a post's history (AW-PUB-3); anything else shows its action name.
+HISTORY_LABELS = {
+    "posts.drafted": "Drafted",
+    "posts.edited": "Edited",
+    "posts.submitted": "Sent for review",
+    "posts.reviewed": "Colleague review",
+    "posts.final_decision": "Final decision",
+    "posts.returned": "Returned to the author",
+    "posts.screening_overridden": "Screening findings overridden",
+    "posts.approved": "Approved",
+    "posts.scheduled": "Scheduled",
+    "posts.delivery.published": "Published",
+    "posts.published": "Archived as published",
+    "posts.delivery.retrying": "Attempt failed; will retry",
+    "posts.delivery.failed": "Failed",
+    "posts.delivery.cancelled": "Cancelled",
+    "posts.delivery.uncertain": "Outcome unknown; a person must check",
+    "posts.delivery.retry": "Retry asked",
+    "posts.delivery.checked_absent": "Checked: not on the network; sending again",
+    "posts.withdrawn": "Withdrawn",
+}
+
+
+def history_of(post: Post) -> list[dict]:
+    """Every audited step of the post, oldest first, from the tamper-evident audit log."""
+    entries = AuditEntry.objects.filter(object_type="posts.post", object_id=str(post.pk)).select_related("actor")
+    history = []
+    for entry in entries.order_by("seq"):
+        detail = entry.detail or {}
+        note = detail.get("reason") or detail.get("error") or detail.get("url") or ""
+        if isinstance(detail.get("problems"), list):
+            note = " ".join(detail["problems"])
+        history.append(
+            {
+                "at": entry.at,
+                "what": HISTORY_LABELS.get(entry.action, entry.action),
+                "who": entry.actor.full_name if entry.actor else "Schoolgate",
+                "account": detail.get("account", ""),
+                "decision": detail.get("decision", ""),
+                "revision": detail.get("revision"),
+                "note": note,
+                "seq": entry.seq,
+            }
+        )
+    return history
+
+
 def _post(school, pk) -> Post:
     return get_object_or_404(Post.objects.select_related("author", "school"), pk=pk, school=school)
 
@@ -82,9 +133,11 @@ def new_post(request, slug):
     form = PostForm(request.POST or None, user=request.user, school=school)
     if request.method == "POST" and form.is_valid():
         try:
-            post = actions.create_draft(school, by=request.user, **form.cleaned_data)
-            if "submit" in request.POST:
-                actions.submit_for_review(post, by=request.user)
+            # One transaction: a draft refused at submission is not left behind to be saved twice.
+            with transaction.atomic():
+                post = actions.create_draft(school, by=request.user, **form.cleaned_data)
+                if "submit" in request.POST:
+                    post = actions.submit_for_review(post, by=request.user)
         except (ValidationError, PermissionDenied) as error:
             form.add_error(None, _message_for(error))
         else:
@@ -116,6 +169,7 @@ def detail(request, slug, pk):
     post = _post(school, pk)
     approvers, acting_role = actions.final_approvers(post) if post.status == PostStatus.AWAITING_APPROVAL else ([], "")
     findings = actions.screen_post(post)
+    deliveries = list(post.deliveries.select_related("account", "recorded_by"))
     override = post.overrides.filter(revision=post.revision).select_related("by").first()
     blocking = [f for f in findings if f.is_blocking]
     context = {
@@ -134,8 +188,11 @@ def detail(request, slug, pk):
         "can_approve": request.user in approvers,
         "acting_role": acting_role,
         "review_form": ReviewForm(),
-        "approvals_needed": actions.settings_in_force(school).required_reviewers,
+        "approvals_needed": settings_in_force(school).required_reviewers,
         "approvals_given": post.colleague_approvals().count(),
+        "deliveries": deliveries,
+        "can_publish": {d.pk for d in deliveries if _can_publish(request.user, d)},
+        "history": history_of(post),
     }
     return render(request, "posts/detail.html", context)
 
@@ -177,7 +234,7 @@ def withdraw(request, slug, pk):
     try:
         actions.withdraw_post(_post(school, pk), by=request.user, reason=request.POST.get("reason", ""))
         messages.success(request, "Withdrawn: it will not be published.")
-    except PermissionDenied as error:
+    except (ValidationError, PermissionDenied) as error:
         messages.error(request, _message_for(error))
     return redirect("posts:detail", slug, pk)
 
@@ -189,6 +246,47 @@ def override(request, slug, pk):
     try:
         actions.override_findings(_post(school, pk), by=request.user, reason=request.POST.get("reason", ""))
         messages.success(request, "Override recorded: reviewers may now agree this version.")
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _message_for(error))
+    return redirect("posts:detail", slug, pk)
+
+
+def _can_publish(user, delivery: Delivery) -> bool:
+    return is_authorised(user, delivery.account) or has_permission(user, delivery.post.school, "accounts.manage")
+
+
+def _delivery(school, pk, delivery_pk) -> Delivery:
+    return get_object_or_404(
+        Delivery.objects.select_related("post__school", "account"), pk=delivery_pk, post__pk=pk, post__school=school
+    )
+
+
+@login_required
+@require_POST
+def retry_delivery(request, slug, pk, delivery_pk):
+    school = school_for(request, slug, "school.view")
+    try:
+        actions.retry_delivery(_delivery(school, pk, delivery_pk), by=request.user)
+        messages.success(request, "Trying again now.")
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _message_for(error))
+    return redirect("posts:detail", slug, pk)
+
+
+@login_required
+@require_POST
+def record_delivery(request, slug, pk, delivery_pk):
+    """Record the link of a post made by hand, or answer an uncertain delivery: there (link) or not there."""
+    school = school_for(request, slug, "school.view")
+    delivery = _delivery(school, pk, delivery_pk)
+    url = request.POST.get("url", "")
+    try:
+        if delivery.status == DeliveryStatus.UNCERTAIN:
+            actions.resolve_uncertain_delivery(delivery, by=request.user, url=url)
+            messages.success(request, "Recorded as published." if url.strip() else "Sending it now.")
+        else:
+            actions.record_manual_publication(delivery, by=request.user, url=url)
+            messages.success(request, "Recorded as published.")
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, _message_for(error))
     return redirect("posts:detail", slug, pk)

@@ -9,6 +9,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from schoolgate.accounts.models import User
 from schoolgate.audit import actions as audit
@@ -25,7 +26,15 @@ from schoolgate.policy.models import (
     VersionStatus,
     add_months,
 )
-from schoolgate.posts.actions import create_draft, submit_for_review
+from schoolgate.posts.actions import (
+    create_draft,
+    final_approve_post,
+    final_approvers,
+    record_manual_publication,
+    review_post,
+    submit_for_review,
+)
+from schoolgate.posts.models import PostStatus, ReviewDecision
 from schoolgate.pupils.models import Pupil
 from schoolgate.schools.models import Closure, Membership, School, Trust
 from schoolgate.schools.roles import MFA_REQUIRED_ROLES, Role
@@ -230,6 +239,43 @@ def _demo_account(
     return account
 
 
+def _through_the_chain(post, people) -> None:
+    """A colleague agrees the post and, where the policy names one, the final approver approves it."""
+    submit_for_review(post, by=post.author)
+    review_post(post, by=people[Role.DSL], decision=ReviewDecision.APPROVED)
+    post.refresh_from_db()
+    if post.status == PostStatus.AWAITING_APPROVAL:
+        final_approve_post(post, by=final_approvers(post)[0][0], decision=ReviewDecision.APPROVED)
+
+
+def _demo_published_posts(school, people, domain) -> None:
+    """Published news, posted on the school website by hand and recorded, so the news page and feeds have items."""
+    noticeboard = _demo_account(
+        school,
+        people,
+        domain,
+        name="School website news",
+        network="other",
+        aim="The news page of the school website, for families who do not use social media.",
+        audience="Families and the local community",
+        proposer=Role.LEADERSHIP,
+        decided=True,
+        staff=[Role.STAFF, Role.LEADERSHIP],
+    )
+    for text in [
+        "Harvest festival: thank you for the 212 tins and packets collected for the local food bank. "
+        "Every class helped to sort them.",
+        "Reminder: school closes at 1.30pm on Friday 18 December for the Christmas holiday and reopens "
+        "on Monday 4 January.",
+    ]:
+        post = create_draft(school, by=people[Role.STAFF], accounts=[noticeboard], text=text)
+        _through_the_chain(post, people)
+        delivery = post.deliveries.get()
+        record_manual_publication(
+            delivery, by=people[Role.STAFF], url=f"https://www.{domain}/news/{post.pk}-{slugify(text[:30])}"
+        )
+
+
 def _at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(16, 0), tzinfo=timezone.get_current_timezone())
 
@@ -352,6 +398,7 @@ def seed_demo() -> list[School]:
             "Thank you to the families who donated compost!",
         )
         submit_for_review(post, by=author)
+        _demo_published_posts(school, people, spec["domain"])
         Closure.objects.create(
             school=school, starts_on=dt.date(2026, 12, 19), ends_on=dt.date(2027, 1, 4), label="Christmas holiday"
         )

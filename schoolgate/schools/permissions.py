@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
-from schoolgate.schools.roles import ALL_ROLES, GOVERNOR_ROLES, LEADER_ROLES, Role
+from schoolgate.schools.roles import ALL_ROLES, GOVERNOR_ROLES, LEADER_ROLES, SAFEGUARDING_ROLES, Role
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "school.view": ALL_ROLES,
     "school.manage_members": frozenset({Role.HEADTEACHER, Role.TRUST_ADMIN}),
     "school.manage_closures": LEADER_ROLES | {Role.TRUST_ADMIN},
+    # Pupil and family records come from the school's information system: leaders (or the trust) import
+    # them; the safeguarding leads also look pupils up (consent, concerns).
+    "pupils.import": LEADER_ROLES | {Role.TRUST_ADMIN},
+    "pupils.view": LEADER_ROLES | SAFEGUARDING_ROLES | {Role.TRUST_ADMIN},
     "policy.view": ALL_ROLES,
     "policy.draft": LEADER_ROLES,
     "policy.view_acknowledgements": LEADER_ROLES | GOVERNOR_ROLES,
@@ -18,6 +22,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "accounts.propose": ALL_ROLES,
     # Authorised staff, the security checklist and connections are managed by the school's leaders.
     "accounts.manage": LEADER_ROLES,
+    # Who may see how many families subscribe to the news digest (counts only, never the addresses).
+    "news.view_subscribers": LEADER_ROLES,
     # Leadership holds the login details for emergencies (AW-ACC-3).
     "accounts.escrow": LEADER_ROLES,
     # Colleague review of posts: anyone employed at the school (not volunteers or governors).

@@ -138,6 +138,8 @@ class MastodonConnector(Connector):
         image_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
     )
     flow = ConnectionFlow.OAUTH
+    # Mastodon keeps Idempotency-Keys for about an hour (PR #2419) and offers no lookup by key.
+    key_remembered_for: ClassVar[dt.timedelta | None] = dt.timedelta(hours=1)
     # Waits between checks of an upload Mastodon is still processing (GIFs become videos); then give up.
     media_processing_waits: ClassVar[tuple[float, ...]] = (0.5, 1.0, 2.0, 4.0, 8.0)
     sleep: ClassVar[Callable[[float], None]] = staticmethod(time.sleep)

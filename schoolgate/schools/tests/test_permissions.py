@@ -27,9 +27,12 @@ EXPECTED = {
         "accounts.manage",
         "accounts.escrow",
         "posts.review",
+        "pupils.import",
+        "pupils.view",
+        "news.view_subscribers",
     },
-    Role.DSL: EVERYONE | {"audit.view", "audit.view_restricted", "posts.review"},
-    Role.DEPUTY_DSL: EVERYONE | {"audit.view", "audit.view_restricted", "posts.review"},
+    Role.DSL: EVERYONE | {"audit.view", "audit.view_restricted", "posts.review", "pupils.view"},
+    Role.DEPUTY_DSL: EVERYONE | {"audit.view", "audit.view_restricted", "posts.review", "pupils.view"},
     Role.LEADERSHIP: EVERYONE
     | {
         "school.manage_closures",
@@ -38,12 +41,16 @@ EXPECTED = {
         "accounts.manage",
         "accounts.escrow",
         "posts.review",
+        "pupils.import",
+        "pupils.view",
+        "news.view_subscribers",
     },
     Role.STAFF: EVERYONE | {"posts.review"},
     Role.VOLUNTEER: EVERYONE,
     Role.GOVERNOR: EVERYONE | {"policy.view_acknowledgements", "audit.view"},
     Role.CHAIR_OF_GOVERNORS: EVERYONE | {"policy.view_acknowledgements", "audit.view"},
-    Role.TRUST_ADMIN: EVERYONE | {"school.manage_members", "school.manage_closures", "audit.view"},
+    Role.TRUST_ADMIN: EVERYONE
+    | {"school.manage_members", "school.manage_closures", "audit.view", "pupils.import", "pupils.view"},
 }
 CHECKED = sorted(set().union(*EXPECTED.values()))
 CAST_ROLES = {

@@ -1,4 +1,4 @@
-"""Drafting, reviewing and approving posts, with the chain read from the school's policy settings."""
+"""The review chain: drafting, screening, colleague review and final approval, read from the policy settings."""
 
 from __future__ import annotations
 
@@ -15,7 +15,21 @@ from schoolgate.connectors.registry import CONNECTORS, connector_class
 from schoolgate.notifications.actions import notify
 from schoolgate.official_accounts.actions import is_authorised
 from schoolgate.policy.models import settings_in_force
-from schoolgate.posts.models import Post, PostStatus, Review, ReviewDecision, ReviewStage, ScreeningOverride
+from schoolgate.posts.actions.publishing import (
+    cancel_pending_deliveries,
+    refuse_if_on_network,
+    schedule_deliveries,
+    text_for_account,
+)
+from schoolgate.posts.models import (
+    Post,
+    PostStatus,
+    Review,
+    ReviewDecision,
+    ReviewStage,
+    ScreeningOverride,
+    ScreeningResult,
+)
 from schoolgate.schools.models import Membership
 from schoolgate.schools.permissions import PERMISSIONS, has_permission, has_role
 from schoolgate.schools.roles import Role
@@ -42,7 +56,7 @@ def problems_before_review(*, text: str, accounts, scheduled_for: dt.datetime | 
         elif account.network in CONNECTORS:
             problems += [
                 f"{account.name}: {p}"
-                for p in check_post(connector_class(account.network), text)
+                for p in check_post(connector_class(account.network), text_for_account(text, account))
                 if p != "The post is empty."
             ]
     if scheduled_for is not None and scheduled_for <= timezone.now():
@@ -53,6 +67,16 @@ def problems_before_review(*, text: str, accounts, scheduled_for: dt.datetime | 
 def screen_post(post: Post) -> list[Finding]:
     """Screen the post's text with the school's roster and the rules of its policy in force (AW-PUB-2)."""
     return screen(post.text, roster=roster_for_school(post.school), rules=rules_for_school(post.school))
+
+
+def store_screening(post: Post) -> ScreeningResult:
+    """Screen the current revision and keep the result, so every page shows what reviewers saw."""
+    result, _ = ScreeningResult.objects.update_or_create(
+        post=post,
+        revision=post.revision,
+        defaults={"findings": [f.as_dict() for f in screen_post(post)], "screened_at": timezone.now()},
+    )
+    return result
 
 
 def unresolved_blocking_findings(post: Post) -> list[Finding]:
@@ -145,6 +169,9 @@ def edit_post(post: Post, *, by, text: str, accounts, scheduled_for=None) -> Pos
     changes = audit.diff(before, after)
     if not changes:
         return post
+    refuse_if_on_network(post, doing="edited")
+    # An approved post not yet out goes back to review: its scheduled deliveries are for the old text.
+    post.deliveries.all().delete()
     voided = post.current_reviews().update(voided_at=timezone.now())
     was_submitted = post.status in SUBMITTED
     if was_submitted:
@@ -225,7 +252,7 @@ def submit_for_review(post: Post, *, by) -> Post:
         "posts.submitted",
         actor=by,
         target=post,
-        detail={"revision": post.revision, "findings": [f.as_dict() for f in screen_post(post)]},
+        detail={"revision": post.revision, "findings": store_screening(post).findings},
     )
     _ask_reviewers(post)
     return post
@@ -255,11 +282,15 @@ def _approve(post: Post, *, by) -> None:
     post.status, post.approved_at = PostStatus.APPROVED, timezone.now()
     post.save(update_fields=["status", "approved_at", "updated_at"])
     audit.log("posts.approved", actor=by, target=post, detail={"revision": post.revision, "text": post.text})
+    deliveries = schedule_deliveries(post)
+    when = f"at {timezone.localtime(post.scheduled_for):%d %b %Y %H:%M}" if post.scheduled_for else "now"
+    manual = [d.account.name for d in deliveries if d.status == "manual"]
     notify(
         [post.author],
         school=post.school,
         subject="Your post is approved",
-        body="Your post has every approval the school's policy requires.",
+        body=f"Your post has every approval the school's policy requires and goes out {when}."
+        + (f" Post it by hand on {', '.join(manual)} and record the link." if manual else ""),
         url=_url(post),
     )
 
@@ -362,9 +393,11 @@ def withdraw_post(post: Post, *, by, reason: str = "") -> Post:
         raise PermissionDenied("Only the author or a leader withdraws a post.")
     if post.status == PostStatus.WITHDRAWN:
         return post
+    refuse_if_on_network(post, doing="withdrawn")
     post.status = PostStatus.WITHDRAWN
     post.save(update_fields=["status", "updated_at"])
-    audit.log("posts.withdrawn", actor=by, target=post, detail={"reason": reason})
+    cancelled = cancel_pending_deliveries(post, reason="Withdrawn before it went out.")
+    audit.log("posts.withdrawn", actor=by, target=post, detail={"reason": reason, "cancelled_deliveries": cancelled})
     return post
 
 

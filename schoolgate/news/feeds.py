@@ -1,0 +1,91 @@
+"""RSS 2.0 and Atom 1.0 feeds of a school's public posts, for people who follow news without social media."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+
+from schoolgate.news.actions import public_posts
+from schoolgate.news.views import network_links, with_live_deliveries
+from schoolgate.posts.models import Post
+from schoolgate.schools.models import School
+
+FEED_LENGTH = 50
+
+
+def headline(text: str) -> str:
+    """The first non-empty line of a post, cut to 80 characters: posts have no titles of their own."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return Truncator(first).chars(80) or "News"
+
+
+class NewsRssFeed(Feed):
+    feed_type = Rss201rev2Feed
+    # The id must never change once a reader has seen it, even if the school's slug or the site moves path.
+    item_guid_is_permalink = False
+
+    def get_object(self, request, slug):
+        return get_object_or_404(School, slug=slug)
+
+    def title(self, school: School) -> str:
+        return f"{school.name} news"
+
+    def link(self, school: School) -> str:
+        return reverse("news:index", args=[school.slug])
+
+    def feed_url(self, school: School) -> str:
+        return reverse("news:rss", args=[school.slug])
+
+    def description(self, school: School) -> str:
+        return f"Everything {school.name} posts on its official social media accounts."
+
+    def author_name(self, school: School) -> str:
+        return school.name
+
+    def items(self, school: School):
+        return list(with_live_deliveries(public_posts(school))[:FEED_LENGTH])
+
+    def item_title(self, post: Post) -> str:
+        return headline(post.text)
+
+    def item_description(self, post: Post) -> str:
+        # HTML, escaped by us (the post's text is never trusted as markup), then escaped again as XML text.
+        links = format_html_join(
+            " · ", '<a href="{}">View on {}</a>', ((link["url"], link["network"]) for link in network_links(post))
+        )
+        text = linebreaks(post.text, autoescape=True)
+        return mark_safe(text + format_html("<p>{}</p>", links)) if links else text  # noqa: S308 - both parts escaped
+
+    def item_link(self, post: Post) -> str:
+        return reverse("news:item", args=[post.school.slug, post.pk])
+
+    def item_guid(self, post: Post) -> str:
+        host = urlsplit(settings.SITE_URL).hostname or "schoolgate"
+        return f"tag:{host},{post.published_at:%Y-%m-%d}:news/{post.pk}"
+
+    def item_pubdate(self, post: Post):
+        return post.published_at
+
+    def item_updateddate(self, post: Post):
+        return post.published_at
+
+    def item_author_name(self, post: Post) -> str:
+        return post.school.name
+
+
+class NewsAtomFeed(NewsRssFeed):
+    feed_type = Atom1Feed
+
+    def feed_url(self, school: School) -> str:
+        return reverse("news:atom", args=[school.slug])
+
+    def subtitle(self, school: School) -> str:
+        return self.description(school)

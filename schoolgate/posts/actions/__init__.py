@@ -1,0 +1,47 @@
+"""Post actions: the review chain (review.py) and exactly-once publishing (publishing.py)."""
+
+from schoolgate.posts.actions.publishing import (
+    record_manual_publication,
+    resolve_uncertain_delivery,
+    retry_delivery,
+    schedule_deliveries,
+    send_delivery,
+)
+from schoolgate.posts.actions.review import (
+    create_draft,
+    edit_post,
+    eligible_reviewers,
+    final_approve_post,
+    final_approvers,
+    override_approvers,
+    override_findings,
+    problems_before_review,
+    review_post,
+    screen_post,
+    set_away,
+    submit_for_review,
+    unresolved_blocking_findings,
+    withdraw_post,
+)
+
+__all__ = [
+    "create_draft",
+    "edit_post",
+    "eligible_reviewers",
+    "final_approve_post",
+    "final_approvers",
+    "override_approvers",
+    "override_findings",
+    "problems_before_review",
+    "record_manual_publication",
+    "resolve_uncertain_delivery",
+    "retry_delivery",
+    "review_post",
+    "schedule_deliveries",
+    "screen_post",
+    "send_delivery",
+    "set_away",
+    "submit_for_review",
+    "unresolved_blocking_findings",
+    "withdraw_post",
+]

@@ -1,0 +1,25 @@
+"""Publishing jobs: one job per delivery, and a sweep every minute for what is due or was left mid-send."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from schoolgate.posts.models import Delivery
+
+
+@db_task()
+def publish_delivery(delivery_id: int) -> str:
+    from schoolgate.posts.actions.publishing import send_delivery
+
+    return send_delivery(delivery_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def publish_due_deliveries() -> int:
+    """Scheduled posts whose time has come, retries whose wait is over, and sends whose worker died."""
+    ids = list(Delivery.objects.due(timezone.now()).order_by("due_at").values_list("pk", flat=True))
+    for delivery_id in ids:
+        publish_delivery(delivery_id)
+    return len(ids)
