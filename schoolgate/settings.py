@@ -154,10 +154,29 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "schoolgate" / "static"]
+# Uploaded photos: local disk under DATA_DIR by default, or an S3-compatible bucket when MEDIA_S3_BUCKET is
+# set. Neither is ever served directly (no static or media URL points at them, and S3 objects are private):
+# files go out only through the media app's permission-checked view, so deleting one makes it unreachable.
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "media/"
+if os.getenv("MEDIA_S3_BUCKET"):
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["MEDIA_S3_BUCKET"],
+            "endpoint_url": os.getenv("MEDIA_S3_ENDPOINT_URL") or None,
+            "region_name": os.getenv("MEDIA_S3_REGION") or None,
+            "access_key": os.getenv("MEDIA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.getenv("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("schoolgate.official_accounts.urls")),
     path("", include("schoolgate.posts.urls")),
     path("", include("schoolgate.pupils.urls")),
+    path("", include("schoolgate.media.urls")),
     path("", include("schoolgate.news.urls")),
 ]

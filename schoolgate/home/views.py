@@ -16,7 +16,7 @@ from schoolgate.notifications.models import Notification
 from schoolgate.official_accounts.views import accounts_needing_attention
 from schoolgate.policy.models import DocumentKind, DocumentVersion
 from schoolgate.policy.views import acknowledgement_summary
-from schoolgate.posts.views import waiting_for
+from schoolgate.posts.views import approver_roles_of, deliveries_needing_attention, waiting_for
 from schoolgate.schools.models import School
 from schoolgate.schools.permissions import permissions_for
 from schoolgate.schools.roles import Role
@@ -59,6 +59,8 @@ def dashboard(request, slug):
         "notifications": Notification.objects.filter(user=request.user, school=school).unread()[:5],
         "accounts": accounts_needing_attention(request.user, school, today),
         "posts_waiting": waiting_for(request.user, school),
+        "deliveries_stuck": deliveries_needing_attention(request.user, school),
+        "approver_roles": approver_roles_of(request.user, school),
     }
     return render(request, "home/dashboard.html", context)
 

@@ -23,6 +23,7 @@ class PolicySettingsForm(forms.ModelForm):
         labels = {
             "required_reviewers": "Colleague reviews required per post",
             "reply_deadline_hours": "Reply deadline (hours)",
+            "takedown_deadline_hours": "Take-down deadline after consent is withdrawn (hours)",
             "clock_pauses_weekends": "Weekends stop the reply clock",
             "clock_pauses_bank_holidays": "Bank holidays stop the reply clock",
             "clock_pauses_closures": "School closures stop the reply clock",

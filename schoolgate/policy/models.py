@@ -241,6 +241,14 @@ class PolicySettings(models.Model):
             MaxValueValidator(168, "The reply deadline cannot be longer than a week (168 hours)."),
         ],
     )
+    takedown_deadline_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[
+            MinValueValidator(1, "Posts must be taken down within at least 1 hour."),
+            MaxValueValidator(168, "Posts must be taken down within a week (168 hours) at most."),
+        ],
+        help_text="When consent is withdrawn, every live post showing the pupil is taken down within this time.",
+    )
     clock_pauses_weekends = models.BooleanField(
         default=True, help_text="Weekends stop the reply clock (a message on Saturday is due the next working day)."
     )

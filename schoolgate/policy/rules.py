@@ -47,6 +47,10 @@ def describe_settings(policy) -> list[str]:
         rule += " do not count, so a message received then is answered on the next working day"
     rules.append(rule + ".")
     rules.append(f"Naming pupils in public posts: {policy.get_pupil_naming_rule_display().lower()}.")
+    rules.append(
+        "When a parent or carer withdraws consent, every post showing their child is removed from our accounts "
+        f"and our news page within {policy.takedown_deadline_hours} hours."
+    )
     rules.append(f"Comments on official accounts are {policy.get_comments_default_display().lower()} by default.")
     if policy.private_messages_forbidden:
         rules.append("Official accounts never send direct or private messages to pupils, parents or carers.")

@@ -73,6 +73,38 @@ class Post(models.Model):
         return self.current_reviews().filter(stage=ReviewStage.COLLEAGUE, decision=ReviewDecision.APPROVED)
 
 
+class PostImage(models.Model):
+    """A photo from the media library on a post, in order, with the alt text sent with it."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
+    # SET_NULL: a compromising photo is deleted at once (RS-IMG-4); the post keeps a note that it was.
+    media_item = models.ForeignKey(
+        "media.MediaItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="post_images"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    alt_text = models.TextField()
+    deleted_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"Image {self.position + 1} of {self.post}"
+
+
+class ImageConfirmation(models.Model):
+    """A reviewer looked at one image of one revision and judged it appropriate (RS-IMG-3)."""
+
+    review = models.ForeignKey("Review", on_delete=models.CASCADE, related_name="image_confirmations")
+    post_image = models.ForeignKey(PostImage, on_delete=models.CASCADE, related_name="confirmations")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "post_image"], name="one_confirmation_per_image")]
+
+    def __str__(self) -> str:
+        return f"{self.post_image} confirmed in {self.review}"
+
+
 class ReviewStage(models.TextChoices):
     COLLEAGUE = "colleague", "Colleague review"
     FINAL = "final", "Final approval"
@@ -151,6 +183,8 @@ class DeliveryStatus(models.TextChoices):
     UNCERTAIN = "uncertain", "Unknown — check the account"
     MANUAL = "manual", "To be posted by hand"
     CANCELLED = "cancelled", "Cancelled"
+    # Taken down from the network (or, where its API cannot, a person recorded what they did instead).
+    REMOVED = "removed", "Taken down"
 
 
 class DeliveryQuerySet(models.QuerySet):
@@ -202,6 +236,12 @@ class Delivery(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # How it was taken down: through the network's API, or what a person did where the API cannot.
+    removal_note = models.TextField(blank=True)
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -217,3 +257,37 @@ class Delivery(models.Model):
     def key(self) -> str:
         """Stable for this delivery across every attempt: what the network deduplicates on."""
         return f"schoolgate-delivery-{self.pk}@{self.created_at.isoformat()}"
+
+
+class TakedownQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(completed_at__isnull=True)
+
+
+class Takedown(models.Model):
+    """A live post that must come down everywhere by a deadline (consent withdrawn, a compromising image)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="takedowns")
+    # The pupil whose consent was lost, when that is the cause (RS-IMG-5); empty for other reasons.
+    pupil = models.ForeignKey("pupils.Pupil", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField()
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TakedownQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["completed_at", "due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "pupil"], condition=models.Q(completed_at__isnull=True), name="one_open_takedown"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Take down {self.post} by {self.due_at:%d %b %H:%M}"

@@ -6,7 +6,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from schoolgate.posts.models import Delivery
+from schoolgate.posts.models import Delivery, Takedown
 
 
 @db_task()
@@ -22,4 +22,23 @@ def publish_due_deliveries() -> int:
     ids = list(Delivery.objects.due(timezone.now()).order_by("due_at").values_list("pk", flat=True))
     for delivery_id in ids:
         publish_delivery(delivery_id)
+    return len(ids)
+
+
+@db_task()
+def remind_overdue_takedown(takedown_id: int) -> bool:
+    from schoolgate.posts.actions.takedown import remind_overdue
+
+    return remind_overdue(takedown_id)
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def remind_overdue_takedowns() -> int:
+    ids = list(
+        Takedown.objects.open()
+        .filter(due_at__lte=timezone.now(), overdue_notified_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    for takedown_id in ids:
+        remind_overdue_takedown(takedown_id)
     return len(ids)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from schoolgate.audit.models import AuditEntry
 from schoolgate.official_accounts.actions import is_authorised
 from schoolgate.policy.models import settings_in_force
 from schoolgate.posts import actions
+from schoolgate.posts.actions.review import consent_date
+from schoolgate.posts.actions.takedown import can_delete_through_api
 from schoolgate.posts.forms import PostForm, ReviewForm
-from schoolgate.posts.models import Delivery, DeliveryStatus, Post, PostStatus, ReviewStage
+from schoolgate.posts.images import image_problems, post_images
+from schoolgate.posts.models import Delivery, DeliveryStatus, Post, PostStatus, ReviewStage, Takedown
 from schoolgate.schools.permissions import has_permission
 from schoolgate.schools.views import school_for
 
@@ -80,6 +86,10 @@ HISTORY_LABELS = {
     "posts.delivery.retry": "Retry asked",
     "posts.delivery.checked_absent": "Checked: not on the network; sending again",
     "posts.withdrawn": "Withdrawn",
+    "posts.takedown.requested": "Take-down asked; off the news page",
+    "posts.delivery.removed": "Taken down",
+    "posts.takedown.completed": "Take-down complete",
+    "posts.takedown.overdue": "Take-down overdue",
 }
 
 
@@ -89,7 +99,7 @@ def history_of(post: Post) -> list[dict]:
     history = []
     for entry in entries.order_by("seq"):
         detail = entry.detail or {}
-        note = detail.get("reason") or detail.get("error") or detail.get("url") or ""
+        note = detail.get("reason") or detail.get("error") or detail.get("note") or detail.get("url") or ""
         if isinstance(detail.get("problems"), list):
             note = " ".join(detail["problems"])
         history.append(
@@ -150,7 +160,12 @@ def new_post(request, slug):
 def edit_post(request, slug, pk):
     school = school_for(request, slug, "school.view")
     post = _post(school, pk)
-    initial = {"text": post.text, "accounts": post.accounts.all(), "scheduled_for": post.scheduled_for}
+    initial = {
+        "text": post.text,
+        "accounts": post.accounts.all(),
+        "scheduled_for": post.scheduled_for,
+        "images": [i.media_item for i in post_images(post) if i.media_item],
+    }
     form = PostForm(request.POST or None, user=request.user, school=school, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -170,6 +185,7 @@ def detail(request, slug, pk):
     approvers, acting_role = actions.final_approvers(post) if post.status == PostStatus.AWAITING_APPROVAL else ([], "")
     findings = actions.screen_post(post)
     deliveries = list(post.deliveries.select_related("account", "recorded_by"))
+    images = post_images(post)
     override = post.overrides.filter(revision=post.revision).select_related("by").first()
     blocking = [f for f in findings if f.is_blocking]
     context = {
@@ -187,12 +203,18 @@ def detail(request, slug, pk):
         "can_review": can_review(request.user, post),
         "can_approve": request.user in approvers,
         "acting_role": acting_role,
-        "review_form": ReviewForm(),
+        "review_form": ReviewForm(images=images),
+        "images": images,
+        "image_problems": image_problems(images, on=consent_date(post))
+        if images and post.status not in {PostStatus.PUBLISHED, PostStatus.WITHDRAWN}
+        else [],
         "approvals_needed": settings_in_force(school).required_reviewers,
         "approvals_given": post.colleague_approvals().count(),
         "deliveries": deliveries,
         "can_publish": {d.pk for d in deliveries if _can_publish(request.user, d)},
         "history": history_of(post),
+        "can_take_down": post.published_at is not None and has_permission(request.user, school, "posts.take_down"),
+        "takedowns": post.takedowns.all(),
     }
     return render(request, "posts/detail.html", context)
 
@@ -214,13 +236,19 @@ def submit(request, slug, pk):
 def review(request, slug, pk):
     school = school_for(request, slug, "school.view")
     post = _post(school, pk)
-    form = ReviewForm(request.POST)
+    form = ReviewForm(request.POST, images=post_images(post))
     if not form.is_valid():
         messages.error(request, "Choose to agree or return the post.")
         return redirect("posts:detail", slug, pk)
     act = actions.final_approve_post if post.status == PostStatus.AWAITING_APPROVAL else actions.review_post
     try:
-        act(post, by=request.user, decision=form.cleaned_data["decision"], reason=form.cleaned_data["reason"])
+        act(
+            post,
+            by=request.user,
+            decision=form.cleaned_data["decision"],
+            reason=form.cleaned_data["reason"],
+            confirmed_images=form.cleaned_data["confirmed_images"],
+        )
         messages.success(request, "Your decision is recorded.")
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, _message_for(error))
@@ -290,3 +318,111 @@ def record_delivery(request, slug, pk, delivery_pk):
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, _message_for(error))
     return redirect("posts:detail", slug, pk)
+
+
+def deliveries_needing_attention(user, school) -> list[Delivery]:
+    """Failed, uncertain and by-hand deliveries on accounts this person may publish to."""
+    stuck = Delivery.objects.filter(
+        post__school=school, status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN, DeliveryStatus.MANUAL]
+    ).select_related("post__school", "account")
+    return [d for d in stuck if _can_publish(user, d)]
+
+
+def approver_roles_of(user, school) -> list[dict]:
+    """The roles in which this person gives final approval under the policy in force, with their away dates."""
+    policy = settings_in_force(school)
+    if not policy.final_post_approver_role:
+        return []
+    return [
+        {
+            "role": m.role,
+            "label": m.get_role_display(),
+            "away_until": m.away_until,
+            "deputy": policy.final_approver_deputy_role,
+        }
+        for m in school.memberships.filter(user=user, role=policy.final_post_approver_role)
+    ]
+
+
+@login_required
+@require_POST
+def set_away(request, slug):
+    school = school_for(request, slug, "school.view")
+    until = request.POST.get("until", "").strip()
+    try:
+        until_date = dt.date.fromisoformat(until) if until else None
+        if until_date and until_date < timezone.localdate():
+            raise ValidationError("Choose today or a later date.")
+        actions.set_away(school, by=request.user, role=request.POST.get("role", ""), until=until_date)
+    except ValueError:
+        messages.error(request, "Give the date you are back, e.g. 2026-12-04.")
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _message_for(error))
+    else:
+        messages.success(
+            request,
+            f"Away until {until_date:%-d %B}: the deputy covers final approvals." if until_date else "Welcome back.",
+        )
+    return redirect("home:dashboard", slug)
+
+
+@login_required
+def takedowns(request, slug):
+    """The take-down worklist: every live post that must come down, its deadline, and what is left (RS-IMG-5)."""
+    school = school_for(request, slug, "posts.take_down")
+    now = timezone.now()
+    open_items = []
+    for takedown in Takedown.objects.open().filter(post__school=school).select_related("post", "pupil"):
+        copies = list(takedown.post.deliveries.filter(status__in=[DeliveryStatus.PUBLISHED, DeliveryStatus.REMOVED]))
+        open_items.append(
+            {
+                "takedown": takedown,
+                "overdue": takedown.due_at <= now,
+                "copies": [(d, can_delete_through_api(d)) for d in copies],
+            }
+        )
+    done = Takedown.objects.filter(post__school=school, completed_at__isnull=False).select_related("post", "pupil")
+    return render(
+        request,
+        "posts/takedowns.html",
+        {"school": school, "open_items": open_items, "done": done.order_by("-completed_at")[:20]},
+    )
+
+
+@login_required
+@require_POST
+def request_takedown(request, slug, pk):
+    school = school_for(request, slug, "posts.take_down")
+    try:
+        actions.request_takedown(_post(school, pk), by=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, "Taken off the news page; now remove it from the networks.")
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _message_for(error))
+        return redirect("posts:detail", slug, pk)
+    return redirect("posts:takedowns", slug)
+
+
+@login_required
+@require_POST
+def take_down(request, slug, pk):
+    school = school_for(request, slug, "posts.take_down")
+    left = actions.take_down(_post(school, pk), by=request.user)
+    if left:
+        messages.error(request, "Not everything could be removed automatically: " + " ".join(left))
+    else:
+        messages.success(request, "Removed everywhere.")
+    return redirect("posts:takedowns", slug)
+
+
+@login_required
+@require_POST
+def record_removal(request, slug, pk, delivery_pk):
+    school = school_for(request, slug, "posts.take_down")
+    try:
+        actions.record_manual_removal(
+            _delivery(school, pk, delivery_pk), by=request.user, note=request.POST.get("note", "")
+        )
+        messages.success(request, "Recorded.")
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _message_for(error))
+    return redirect("posts:takedowns", slug)

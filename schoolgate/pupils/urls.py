@@ -1,4 +1,4 @@
-"""Pupils and carers: the list, and importing exports from the school's information system."""
+"""Pupils and carers: the list, imports from the information system, and photo consent."""
 
 from django.urls import path
 
@@ -12,4 +12,18 @@ urlpatterns = [
     path("s/<slug:slug>/pupils/import/<int:pk>/confirm/", views.confirm, name="confirm"),
     path("s/<slug:slug>/pupils/import/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("s/<slug:slug>/pupils/import/<int:pk>/status/", views.run_status, name="status"),
+    path("s/<slug:slug>/pupils/consent/", views.consent_coverage, name="coverage"),
+    path("s/<slug:slug>/pupils/<int:pk>/consent/", views.pupil_consent, name="consent"),
+    path(
+        "s/<slug:slug>/pupils/<int:pk>/consent/link/<int:carer_pk>/",
+        views.send_family_link,
+        name="send_family_link",
+    ),
+    path(
+        "s/<slug:slug>/pupils/<int:pk>/consent/link/<int:link_pk>/revoke/",
+        views.revoke_family_link,
+        name="revoke_family_link",
+    ),
+    # A family's own consent page: no login, the token in the emailed link is the key.
+    path("f/<str:token>/", views.family, name="family"),
 ]

@@ -1,4 +1,4 @@
-"""Pupil list and the import pages: upload, columns and problems, confirmation, progress."""
+"""Pupil list, the import pages, and photo consent: per pupil, coverage, and the families' own page."""
 
 from __future__ import annotations
 
@@ -8,11 +8,32 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from schoolgate.pupils import actions, imports
-from schoolgate.pupils.forms import ConfirmForm, MappingForm, UploadForm
-from schoolgate.pupils.models import ImportRun, ImportStatus, Pupil
+from schoolgate.pupils import actions, consent, imports
+from schoolgate.pupils.forms import (
+    ConfirmForm,
+    ConsentForm,
+    DoNotPhotographForm,
+    LiftDoNotPhotographForm,
+    MappingForm,
+    UploadForm,
+)
+from schoolgate.pupils.models import (
+    Carer,
+    CarerLink,
+    ConsentDecision,
+    ConsentRecord,
+    ConsentUse,
+    DoNotPhotograph,
+    FamilyLink,
+    ImportRun,
+    ImportStatus,
+    Pupil,
+)
+from schoolgate.schools.permissions import has_permission, require_permission
 from schoolgate.schools.views import school_for
 
 PAGE_SIZE = 100
@@ -151,3 +172,215 @@ def run_status(request, slug, pk):
     """The progress fragment the run page polls while the import job works."""
     school = school_for(request, slug, actions.IMPORT_PERMISSION)
     return render(request, "pupils/_status.html", {"school": school, "run": _run(school, pk)})
+
+
+# Photo consent (RS-IMG-1, AW-IMG-1)
+
+
+def _pupil(school, pk) -> Pupil:
+    return get_object_or_404(Pupil, pk=pk, school=school)
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+def pupil_consent(request, slug, pk):
+    """One pupil's consent: where they stand per use today, the full history, and recording answers."""
+    school = school_for(request, slug, actions.VIEW_PERMISSION)
+    pupil = _pupil(school, pk)
+    can_record = has_permission(request.user, school, actions.CONSENT_PERMISSION)
+    links = CarerLink.objects.filter(pupil=pupil).select_related("carer").order_by("carer__full_name")
+    responsible = [link.carer for link in links if link.parental_responsibility]
+    today = timezone.localdate()
+    consent_form = ConsentForm(carers=responsible, initial={"decided_on": today}, prefix="consent")
+    dnp_form = DoNotPhotographForm(carers=[link.carer for link in links], initial={"requested_on": today}, prefix="dnp")
+    lift_form = LiftDoNotPhotographForm(prefix="lift")
+    open_dnp = DoNotPhotograph.objects.filter(pupil=pupil, lifted_on=None).select_related("requested_by").first()
+    if request.method == "POST":
+        require_permission(request.user, school, actions.CONSENT_PERMISSION)
+        which = request.POST.get("form")
+        try:
+            if which == "consent":
+                consent_form = ConsentForm(request.POST, carers=responsible, prefix="consent")
+                if consent_form.is_valid():
+                    given_by, by_pupil = consent_form.answered_by("given_by")
+                    data = consent_form.cleaned_data
+                    records = actions.record_consents(
+                        pupil,
+                        by=request.user,
+                        uses=data["uses"],
+                        decision=data["decision"],
+                        given_by=given_by,
+                        given_by_pupil=by_pupil,
+                        channel=data["channel"],
+                        decided_on=data["decided_on"],
+                        expires_on=data["expires_on"],
+                        note=data["note"],
+                    )
+                    messages.success(request, f"Recorded {len(records)} decision{'s' if len(records) != 1 else ''}.")
+                    return redirect("pupils:consent", slug, pupil.pk)
+            elif which == "dnp":
+                dnp_form = DoNotPhotographForm(request.POST, carers=[link.carer for link in links], prefix="dnp")
+                if dnp_form.is_valid():
+                    requested_by, by_pupil = dnp_form.answered_by("requested_by")
+                    actions.record_do_not_photograph(
+                        pupil,
+                        by=request.user,
+                        requested_by=requested_by,
+                        requested_by_pupil=by_pupil,
+                        requested_on=dnp_form.cleaned_data["requested_on"],
+                        note=dnp_form.cleaned_data["note"],
+                    )
+                    messages.success(request, f"{pupil} is recorded as not to be photographed.")
+                    return redirect("pupils:consent", slug, pupil.pk)
+            elif which == "lift" and open_dnp is not None:
+                lift_form = LiftDoNotPhotographForm(request.POST, prefix="lift")
+                if lift_form.is_valid():
+                    actions.lift_do_not_photograph(open_dnp, by=request.user, note=lift_form.cleaned_data["note"])
+                    messages.success(request, "The request not to be photographed was lifted.")
+                    return redirect("pupils:consent", slug, pupil.pk)
+        except ValidationError as error:
+            _form_errors({"consent": consent_form, "dnp": dnp_form, "lift": lift_form}[which], error)
+    states = consent.states_for([pupil.pk], ConsentUse.values, today)
+    family_links = {
+        link.carer_id: link
+        for link in FamilyLink.objects.filter(carer__in=responsible).usable(timezone.now()).order_by("created_at")
+    }
+    context = {
+        "school": school,
+        "pupil": pupil,
+        "can_record": can_record,
+        "rows": [(ConsentUse(use), states[(pupil.pk, use)]) for use in ConsentUse.values],
+        "history": ConsentRecord.objects.filter(pupil=pupil).select_related("given_by", "recorded_by"),
+        "dnp_history": DoNotPhotograph.objects.filter(pupil=pupil).select_related(
+            "requested_by", "recorded_by", "lifted_by"
+        ),
+        "open_dnp": open_dnp,
+        "carer_rows": [(link, family_links.get(link.carer_id)) for link in links],
+        "consent_form": consent_form,
+        "dnp_form": dnp_form,
+        "lift_form": lift_form,
+    }
+    return render(request, "pupils/consent.html", context)
+
+
+@login_required
+@require_POST
+def send_family_link(request, slug, pk, carer_pk):
+    school = school_for(request, slug, actions.CONSENT_PERMISSION)
+    pupil = _pupil(school, pk)
+    carer = get_object_or_404(Carer, pk=carer_pk, school=school, carerlink__pupil=pupil)
+    try:
+        link = actions.send_family_link(carer, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"Consent link emailed to {carer}; it works until {timezone.localtime(link.expires_at):%d/%m/%Y}."
+        )
+    return redirect("pupils:consent", slug, pupil.pk)
+
+
+@login_required
+@require_POST
+def revoke_family_link(request, slug, pk, link_pk):
+    school = school_for(request, slug, actions.CONSENT_PERMISSION)
+    pupil = _pupil(school, pk)
+    link = get_object_or_404(FamilyLink, pk=link_pk, school=school)
+    actions.revoke_family_link(link, by=request.user)
+    messages.success(request, f"The consent link sent to {link.carer} no longer works.")
+    return redirect("pupils:consent", slug, pupil.pk)
+
+
+@login_required
+def consent_coverage(request, slug):
+    """Consent coverage per year and registration group for one use, as stacked bars with the numbers."""
+    school = school_for(request, slug, actions.VIEW_PERMISSION)
+    use = request.GET.get("use")
+    if use not in ConsentUse.values:
+        use = ConsentUse.SOCIAL_MEDIA_PHOTO
+    context = {
+        "school": school,
+        "uses": ConsentUse.choices,
+        "coverage": consent.coverage(school, use, timezone.localdate()),
+        "parts": consent.COVERAGE_PARTS,
+    }
+    return render(request, "pupils/consent_coverage.html", context)
+
+
+def _family_answers(post) -> dict[tuple[int, str], str]:
+    answers = {}
+    for key, value in post.items():
+        if not key.startswith("answer-"):
+            continue
+        pupil_id, _, use = key.removeprefix("answer-").partition("-")
+        if not pupil_id.isdigit():
+            raise ValidationError("This link cannot answer for that pupil.")
+        answers[(int(pupil_id), use)] = value
+    return answers
+
+
+@never_cache
+def family(request, token):
+    """The page a parent/carer opens from their email: no login; the secret link is the key."""
+    try:
+        link = actions.usable_family_link(token)
+    except ValidationError as error:
+        status = 404 if consent.find_family_link(token) is None else 410
+        return render(request, "pupils/family_closed.html", {"message": " ".join(error.messages)}, status=status)
+    error_message = ""
+    if request.method == "POST":
+        try:
+            records = actions.answer_through_family_link(token, answers=_family_answers(request.POST))
+        except ValidationError as error:
+            error_message = " ".join(error.messages)
+        else:
+            messages.success(
+                request,
+                "Thank you: your answers are saved."
+                if records
+                else "Thank you: nothing needed changing, your earlier answers stand.",
+            )
+            return redirect("pupils:family", token)
+    today = timezone.localdate()
+    children = consent.children_of(link.carer, today)
+    decisions = consent.decisions_for([child.pk for child in children], ConsentUse.values, today)
+    dnp = consent.states_for([child.pk for child in children], [ConsentUse.SOCIAL_MEDIA_PHOTO], today)
+    context = {
+        "link": link,
+        "link_school": link.school,
+        "carer": link.carer,
+        "error_message": error_message,
+        "children": [
+            {
+                "pupil": child,
+                "do_not_photograph": dnp[(child.pk, ConsentUse.SOCIAL_MEDIA_PHOTO)].do_not_photograph,
+                "uses": [
+                    {
+                        "use": ConsentUse(use),
+                        "field": f"answer-{child.pk}-{use}",
+                        "answer": _family_answer(decisions[(child.pk, use)]),
+                        "state": decisions[(child.pk, use)],
+                    }
+                    for use in ConsentUse.values
+                ],
+            }
+            for child in children
+        ],
+    }
+    return render(request, "pupils/family.html", context, status=400 if error_message else 200)
+
+
+def _family_answer(state: consent.ConsentState) -> str:
+    """What the page pre-selects: the family's current answer (a lapsed yes is not pre-selected)."""
+    if state.given:
+        return ConsentDecision.GIVEN
+    if state.state in {consent.ConsentStatus.REFUSED, consent.ConsentStatus.WITHDRAWN}:
+        return ConsentDecision.REFUSED
+    return ""

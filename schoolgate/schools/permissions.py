@@ -14,6 +14,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # them; the safeguarding leads also look pupils up (consent, concerns).
     "pupils.import": LEADER_ROLES | {Role.TRUST_ADMIN},
     "pupils.view": LEADER_ROLES | SAFEGUARDING_ROLES | {Role.TRUST_ADMIN},
+    # Who may record photo consent on a family's behalf (paper form, email) and "do not photograph" requests.
+    "pupils.consent": LEADER_ROLES | SAFEGUARDING_ROLES | {Role.TRUST_ADMIN},
     "policy.view": ALL_ROLES,
     "policy.draft": LEADER_ROLES,
     "policy.view_acknowledgements": LEADER_ROLES | GOVERNOR_ROLES,
@@ -28,6 +30,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "accounts.escrow": LEADER_ROLES,
     # Colleague review of posts: anyone employed at the school (not volunteers or governors).
     "posts.review": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF}),
+    # Taking live posts down (consent withdrawn, a compromising image): leaders and the safeguarding leads.
+    "posts.take_down": LEADER_ROLES | SAFEGUARDING_ROLES,
+    # Photos: staff upload and tag faces; deleting one (a compromising picture, RS-IMG-4) is for leaders and the
+    # safeguarding leads, who are also the only ones who may fetch an original as received.
+    "media.upload": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF}),
+    "media.delete": LEADER_ROLES | SAFEGUARDING_ROLES,
     "audit.view": frozenset(
         {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR, Role.TRUST_ADMIN}
     ),

@@ -1,4 +1,4 @@
-"""Post actions: the review chain (review.py) and exactly-once publishing (publishing.py)."""
+"""Post actions: the review chain (review.py), exactly-once publishing (publishing.py) and take-downs (takedown.py)."""
 
 from schoolgate.posts.actions.publishing import (
     record_manual_publication,
@@ -23,6 +23,11 @@ from schoolgate.posts.actions.review import (
     unresolved_blocking_findings,
     withdraw_post,
 )
+from schoolgate.posts.actions.takedown import (
+    record_manual_removal,
+    request_takedown,
+    take_down,
+)
 
 __all__ = [
     "create_draft",
@@ -34,6 +39,8 @@ __all__ = [
     "override_findings",
     "problems_before_review",
     "record_manual_publication",
+    "record_manual_removal",
+    "request_takedown",
     "resolve_uncertain_delivery",
     "retry_delivery",
     "review_post",
@@ -41,6 +48,7 @@ __all__ = [
     "screen_post",
     "send_delivery",
     "set_away",
+    "take_down",
     "submit_for_review",
     "unresolved_blocking_findings",
     "withdraw_post",

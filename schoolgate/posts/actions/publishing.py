@@ -22,9 +22,11 @@ from django.utils import timezone
 from schoolgate.audit import actions as audit
 from schoolgate.connectors.base import ConnectorError, check_post
 from schoolgate.connectors.registry import connector_class
+from schoolgate.media.models import MediaNotReady
 from schoolgate.notifications.actions import notify
 from schoolgate.official_accounts.actions import is_authorised, record_connector_error
 from schoolgate.official_accounts.models import ConnectionStatus
+from schoolgate.posts.images import archived_images, image_problems, outgoing_images, post_images
 from schoolgate.posts.models import (
     Delivery,
     DeliveryStatus,
@@ -150,7 +152,12 @@ def _problems_at_publish_time(delivery: Delivery) -> tuple[str, list[str]]:
     if connection is None or connection.status != ConnectionStatus.CONNECTED:
         reason = connection.broken_reason if connection is not None and connection.broken_reason else "not connected"
         problems.append(f"{account.name} is {reason}: reconnect it, then retry.")
-    problems += [f"{account.name}: {p}" for p in check_post(connector_class(account.network), delivery.text)]
+    # Consent may have been withdrawn, or a face added, since approval (RS-IMG-2): check on the day it goes out.
+    images = post_images(post)
+    gate = image_problems(images, on=timezone.localdate())
+    problems += gate
+    media = outgoing_images(images) if images and not gate else ()
+    problems += [f"{account.name}: {p}" for p in check_post(connector_class(account.network), delivery.text, media)]
     # The roster or the school's rules may have changed since approval (a new pupil, a stricter naming rule).
     problems += [f"Screening: “{f.text}”: {f.message}" for f in unresolved_blocking_findings(post)]
     return (DeliveryStatus.FAILED, problems) if problems else ("", [])
@@ -209,7 +216,7 @@ def archive_snapshot(post: Post) -> dict:
             {"by": str(o.by), "reason": o.reason, "findings": o.findings, "at": o.at.isoformat()}
             for o in post.overrides.filter(revision=post.revision).select_related("by")
         ],
-        "images": [],
+        "images": archived_images(post_images(post)),
     }
 
 
@@ -343,7 +350,11 @@ def send_delivery(delivery_id: int) -> str:
                 )
                 return DeliveryStatus.UNCERTAIN
         if published is None:
-            published = connector.publish(delivery.text, key=delivery.key)
+            media = outgoing_images(post_images(delivery.post))
+            published = connector.publish(delivery.text, media=media, key=delivery.key)
+    except MediaNotReady as error:  # a face was added to a photo in the moment since the check above
+        _finish_without_sending(delivery, status=DeliveryStatus.FAILED, problems=[str(error)])
+        return DeliveryStatus.FAILED
     except ConnectorError as error:
         # Without a status the request may have reached the network (timeout, dropped connection).
         outcome_unknown = error.status is None or error.status >= 500

@@ -21,8 +21,11 @@ from schoolgate.posts.actions.publishing import (
     schedule_deliveries,
     text_for_account,
 )
+from schoolgate.posts.images import image_problems, outgoing_images, post_images
 from schoolgate.posts.models import (
+    ImageConfirmation,
     Post,
+    PostImage,
     PostStatus,
     Review,
     ReviewDecision,
@@ -43,10 +46,16 @@ def _url(post: Post) -> str:
     return reverse("posts:detail", args=[post.school.slug, post.pk])
 
 
-def problems_before_review(*, text: str, accounts, scheduled_for: dt.datetime | None) -> list[str]:
-    """What stops a post from going to review: empty text, network limits, unusable accounts, past times."""
+def consent_date(post: Post) -> dt.date:
+    """The day the post is meant to go out: consent must hold then (and is checked again when it does)."""
+    return timezone.localdate(post.scheduled_for) if post.scheduled_for else timezone.localdate()
+
+
+def problems_before_review(*, text: str, accounts, scheduled_for: dt.datetime | None, images=(), media=()) -> list[str]:
+    """What stops a post from going to review: empty text, network limits (text and images), unusable
+    accounts, past times. `media` are the outgoing images when every image has passed the image gate."""
     problems = []
-    if not text.strip():
+    if not text.strip() and not images:
         problems.append("The post is empty.")
     if not accounts:
         problems.append("Choose at least one official account.")
@@ -56,7 +65,7 @@ def problems_before_review(*, text: str, accounts, scheduled_for: dt.datetime | 
         elif account.network in CONNECTORS:
             problems += [
                 f"{account.name}: {p}"
-                for p in check_post(connector_class(account.network), text_for_account(text, account))
+                for p in check_post(connector_class(account.network), text_for_account(text, account), media)
                 if p != "The post is empty."
             ]
     if scheduled_for is not None and scheduled_for <= timezone.now():
@@ -65,8 +74,28 @@ def problems_before_review(*, text: str, accounts, scheduled_for: dt.datetime | 
 
 
 def screen_post(post: Post) -> list[Finding]:
-    """Screen the post's text with the school's roster and the rules of its policy in force (AW-PUB-2)."""
-    return screen(post.text, roster=roster_for_school(post.school), rules=rules_for_school(post.school))
+    """Screen the post's text with the school's roster and the rules of its policy in force (AW-PUB-2);
+    the naming rule is stricter for a post with photos."""
+    return screen(
+        post.text,
+        roster=roster_for_school(post.school),
+        rules=rules_for_school(post.school),
+        has_images=post.images.exists(),
+    )
+
+
+def post_problems(post: Post) -> list[str]:
+    """Everything that stops this post going to review or being agreed: the checks above plus the image gate."""
+    images = post_images(post)
+    gate = image_problems(images, on=consent_date(post))
+    problems = problems_before_review(
+        text=post.text,
+        accounts=list(post.accounts.all()),
+        scheduled_for=post.scheduled_for,
+        images=images,
+        media=outgoing_images(images) if images and not gate else (),
+    )
+    return problems + gate
 
 
 def store_screening(post: Post) -> ScreeningResult:
@@ -87,6 +116,9 @@ def unresolved_blocking_findings(post: Post) -> list[Finding]:
 
 
 def _refuse_if_blocked(post: Post) -> None:
+    gate = image_problems(post_images(post), on=consent_date(post))
+    if gate:
+        raise ValidationError(gate)
     blocking = unresolved_blocking_findings(post)
     if blocking:
         listed = "; ".join(f"“{f.text}”: {f.message}" for f in blocking)
@@ -134,24 +166,40 @@ def _check_author(by, accounts) -> None:
 
 
 @transaction.atomic
-def create_draft(school, *, by, text: str, accounts, scheduled_for=None) -> Post:
-    accounts = list(accounts)
+def create_draft(school, *, by, text: str, accounts, scheduled_for=None, images=()) -> Post:
+    accounts, images = list(accounts), list(images)
     if any(a.school_id != school.pk for a in accounts):
         raise ValidationError("Choose this school's own accounts.")
+    if any(item.school_id != school.pk for item in images):
+        raise ValidationError("Choose photos from this school's media library.")
     _check_author(by, accounts)
     post = Post.objects.create(school=school, author=by, text=text, scheduled_for=scheduled_for)
     post.accounts.set(accounts)
+    _set_images(post, images)
     audit.log(
         "posts.drafted",
         actor=by,
         target=post,
-        detail={"text": text, "accounts": [a.pk for a in accounts], "scheduled_for": scheduled_for},
+        detail={
+            "text": text,
+            "accounts": [a.pk for a in accounts],
+            "scheduled_for": scheduled_for,
+            "images": [item.pk for item in images],
+        },
     )
     return post
 
 
+def _set_images(post: Post, media_items) -> None:
+    post.images.all().delete()
+    PostImage.objects.bulk_create(
+        PostImage(post=post, media_item=item, position=position, alt_text=item.alt_text)
+        for position, item in enumerate(media_items)
+    )
+
+
 @transaction.atomic
-def edit_post(post: Post, *, by, text: str, accounts, scheduled_for=None) -> Post:
+def edit_post(post: Post, *, by, text: str, accounts, scheduled_for=None, images=None) -> Post:
     """Change a post; any review or approval given so far is voided and a submitted post goes back to review."""
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.author_id != by.pk:
@@ -159,13 +207,23 @@ def edit_post(post: Post, *, by, text: str, accounts, scheduled_for=None) -> Pos
     if not post.is_editable:
         raise ValidationError(f"This post is {post.get_status_display().lower()} and can no longer be edited.")
     accounts = list(accounts)
+    current_images = [i.media_item for i in post_images(post) if i.media_item is not None]
+    images = current_images if images is None else list(images)
+    if any(item.school_id != post.school_id for item in images):
+        raise ValidationError("Choose photos from this school's media library.")
     _check_author(by, accounts)
     before = {
         "text": post.text,
         "accounts": sorted(post.accounts.values_list("pk", flat=True)),
         "scheduled_for": post.scheduled_for,
+        "images": [i.media_item_id for i in post_images(post)],
     }
-    after = {"text": text, "accounts": sorted(a.pk for a in accounts), "scheduled_for": scheduled_for}
+    after = {
+        "text": text,
+        "accounts": sorted(a.pk for a in accounts),
+        "scheduled_for": scheduled_for,
+        "images": [item.pk for item in images],
+    }
     changes = audit.diff(before, after)
     if not changes:
         return post
@@ -174,15 +232,17 @@ def edit_post(post: Post, *, by, text: str, accounts, scheduled_for=None) -> Pos
     post.deliveries.all().delete()
     voided = post.current_reviews().update(voided_at=timezone.now())
     was_submitted = post.status in SUBMITTED
-    if was_submitted:
-        problems = problems_before_review(text=text, accounts=accounts, scheduled_for=scheduled_for)
-        if problems:
-            raise ValidationError(problems)
     post.text, post.scheduled_for, post.revision = text, scheduled_for, post.revision + 1
     post.status = PostStatus.IN_REVIEW if was_submitted else PostStatus.DRAFT
     post.approved_at = None
     post.save(update_fields=["text", "scheduled_for", "revision", "status", "approved_at", "updated_at"])
     post.accounts.set(accounts)
+    if before["images"] != after["images"]:
+        _set_images(post, images)
+    if was_submitted:
+        problems = post_problems(post)
+        if problems:
+            raise ValidationError(problems)  # rolls the whole edit back
     audit.log(
         "posts.edited",
         actor=by,
@@ -239,9 +299,8 @@ def submit_for_review(post: Post, *, by) -> Post:
         raise PermissionDenied("Only the author submits a post for review.")
     if post.status not in {PostStatus.DRAFT, PostStatus.REJECTED}:
         raise ValidationError(f"This post is already {post.get_status_display().lower()}.")
-    accounts = list(post.accounts.all())
-    _check_author(by, accounts)
-    problems = problems_before_review(text=post.text, accounts=accounts, scheduled_for=post.scheduled_for)
+    _check_author(by, list(post.accounts.all()))
+    problems = post_problems(post)
     if problems:
         raise ValidationError(problems)
     if post.status == PostStatus.REJECTED:
@@ -295,6 +354,22 @@ def _approve(post: Post, *, by) -> None:
     )
 
 
+def _check_images_confirmed(post: Post, confirmed_images) -> list[PostImage]:
+    """Whoever agrees a post with photos has looked at each one and judged it appropriate (RS-IMG-3)."""
+    images = post_images(post)
+    confirmed = {int(pk) for pk in confirmed_images}
+    missing = [number for number, image in enumerate(images, start=1) if image.pk not in confirmed]
+    if missing:
+        listed = ", ".join(str(n) for n in missing)
+        message = f"Confirm that image {listed} is appropriate to publish, or return the post saying why."
+        raise ValidationError({"confirmed_images": message})
+    return images
+
+
+def _record_confirmations(review: Review, images: list[PostImage]) -> None:
+    ImageConfirmation.objects.bulk_create(ImageConfirmation(review=review, post_image=image) for image in images)
+
+
 def _return_to_author(post: Post, *, by, reason: str, stage: str) -> None:
     post.status = PostStatus.REJECTED
     post.save(update_fields=["status", "updated_at"])
@@ -311,7 +386,7 @@ def _return_to_author(post: Post, *, by, reason: str, stage: str) -> None:
 
 
 @transaction.atomic
-def review_post(post: Post, *, by, decision: str, reason: str = "") -> Review:
+def review_post(post: Post, *, by, decision: str, reason: str = "", confirmed_images=()) -> Review:
     """A colleague other than the author agrees the post or returns it with a reason (AW-PUB-1)."""
     post = Post.objects.select_for_update().select_related("school").get(pk=post.pk)
     if by.pk == post.author_id:
@@ -324,8 +399,10 @@ def review_post(post: Post, *, by, decision: str, reason: str = "") -> Review:
         raise ValidationError("You have already reviewed this version of the post.")
     if decision == ReviewDecision.REJECTED and not reason.strip():
         raise ValidationError({"reason": "Say why the post is returned, so the author can put it right."})
+    images = []
     if decision == ReviewDecision.APPROVED:
         _refuse_if_blocked(post)
+        images = _check_images_confirmed(post, confirmed_images)
     review = Review.objects.create(
         post=post,
         reviewer=by,
@@ -335,11 +412,17 @@ def review_post(post: Post, *, by, decision: str, reason: str = "") -> Review:
         revision=post.revision,
         at=timezone.now(),
     )
+    _record_confirmations(review, images)
     audit.log(
         "posts.reviewed",
         actor=by,
         target=post,
-        detail={"decision": decision, "reason": reason.strip(), "revision": post.revision},
+        detail={
+            "decision": decision,
+            "reason": reason.strip(),
+            "revision": post.revision,
+            "images_confirmed": [i.pk for i in images],
+        },
     )
     if decision == ReviewDecision.REJECTED:
         _return_to_author(post, by=by, reason=reason.strip(), stage=ReviewStage.COLLEAGUE)
@@ -349,7 +432,9 @@ def review_post(post: Post, *, by, decision: str, reason: str = "") -> Review:
 
 
 @transaction.atomic
-def final_approve_post(post: Post, *, by, decision: str = ReviewDecision.APPROVED, reason: str = "") -> Review:
+def final_approve_post(
+    post: Post, *, by, decision: str = ReviewDecision.APPROVED, reason: str = "", confirmed_images=()
+) -> Review:
     """The final approver the policy names (or its deputy, when they are away or wrote it) decides (RS-ROLE-2)."""
     post = Post.objects.select_for_update().select_related("school").get(pk=post.pk)
     if by.pk == post.author_id:
@@ -361,8 +446,10 @@ def final_approve_post(post: Post, *, by, decision: str = ReviewDecision.APPROVE
         raise PermissionDenied("The school's policy names someone else for final approval of this post.")
     if decision == ReviewDecision.REJECTED and not reason.strip():
         raise ValidationError({"reason": "Say why the post is returned, so the author can put it right."})
+    images = []
     if decision == ReviewDecision.APPROVED:
         _refuse_if_blocked(post)
+        images = _check_images_confirmed(post, confirmed_images)
     review = Review.objects.create(
         post=post,
         reviewer=by,
@@ -373,11 +460,18 @@ def final_approve_post(post: Post, *, by, decision: str = ReviewDecision.APPROVE
         revision=post.revision,
         at=timezone.now(),
     )
+    _record_confirmations(review, images)
     audit.log(
         "posts.final_decision",
         actor=by,
         target=post,
-        detail={"decision": decision, "reason": reason.strip(), "acting_role": acting_role, "revision": post.revision},
+        detail={
+            "decision": decision,
+            "reason": reason.strip(),
+            "acting_role": acting_role,
+            "revision": post.revision,
+            "images_confirmed": [i.pk for i in images],
+        },
     )
     if decision == ReviewDecision.REJECTED:
         _return_to_author(post, by=by, reason=reason.strip(), stage=ReviewStage.FINAL)

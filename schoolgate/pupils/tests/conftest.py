@@ -1,11 +1,13 @@
-"""Fixtures for imports: run a file through check, confirmation and the (inline) job."""
+"""Fixtures for imports (run a file through check, confirmation and the job) and for consent (a family)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pytest
 
 from schoolgate.pupils import actions
-from schoolgate.pupils.models import ImportStatus
+from schoolgate.pupils.models import Carer, CarerLink, ImportStatus, Pupil
 
 
 @pytest.fixture
@@ -20,3 +22,48 @@ def run_import(cast, django_capture_on_commit_callbacks):
         return checked
 
     return run
+
+
+@dataclass
+class Family:
+    amy: Pupil
+    ben: Pupil
+    pat: Carer  # parent of both, with parental responsibility
+    sam: Carer  # Amy's childminder: linked, no parental responsibility
+    dan: Pupil  # another family's child
+    olga: Carer  # Dan's parent
+
+
+@pytest.fixture
+def family(cast) -> Family:
+    school = cast.school
+    amy = Pupil.objects.create(
+        school=school,
+        upn="A1",
+        legal_forename="Amy",
+        legal_surname="Archer",
+        year_group="Year 3",
+        registration_group="3A",
+    )
+    ben = Pupil.objects.create(
+        school=school,
+        upn="B1",
+        legal_forename="Ben",
+        legal_surname="Archer",
+        year_group="Year 5",
+        registration_group="5B",
+    )
+    dan = Pupil.objects.create(
+        school=school,
+        upn="D1",
+        legal_forename="Dan",
+        legal_surname="Dunn",
+        year_group="Year 3",
+        registration_group="3A",
+    )
+    pat = Carer.objects.create(school=school, full_name="Pat Archer", email="pat@example.org")
+    sam = Carer.objects.create(school=school, full_name="Sam Minder", email="sam@example.org")
+    olga = Carer.objects.create(school=school, full_name="Olga Dunn", email="olga@example.org")
+    for carer, pupil, pr in [(pat, amy, True), (pat, ben, True), (sam, amy, False), (olga, dan, True)]:
+        CarerLink.objects.create(carer=carer, pupil=pupil, parental_responsibility=pr, relationship="Parent")
+    return Family(amy=amy, ben=ben, pat=pat, sam=sam, dan=dan, olga=olga)

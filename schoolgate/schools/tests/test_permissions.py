@@ -27,12 +27,20 @@ EXPECTED = {
         "accounts.manage",
         "accounts.escrow",
         "posts.review",
+        "posts.take_down",
+        "media.upload",
+        "media.delete",
         "pupils.import",
         "pupils.view",
+        "pupils.consent",
         "news.view_subscribers",
     },
-    Role.DSL: EVERYONE | {"audit.view", "audit.view_restricted", "posts.review", "pupils.view"},
-    Role.DEPUTY_DSL: EVERYONE | {"audit.view", "audit.view_restricted", "posts.review", "pupils.view"},
+    Role.DSL: EVERYONE
+    | {"audit.view", "audit.view_restricted", "posts.review", "posts.take_down", "pupils.view", "pupils.consent"}
+    | {"media.upload", "media.delete"},
+    Role.DEPUTY_DSL: EVERYONE
+    | {"audit.view", "audit.view_restricted", "posts.review", "posts.take_down", "pupils.view", "pupils.consent"}
+    | {"media.upload", "media.delete"},
     Role.LEADERSHIP: EVERYONE
     | {
         "school.manage_closures",
@@ -41,16 +49,27 @@ EXPECTED = {
         "accounts.manage",
         "accounts.escrow",
         "posts.review",
+        "posts.take_down",
+        "media.upload",
+        "media.delete",
         "pupils.import",
         "pupils.view",
+        "pupils.consent",
         "news.view_subscribers",
     },
-    Role.STAFF: EVERYONE | {"posts.review"},
+    Role.STAFF: EVERYONE | {"posts.review", "media.upload"},
     Role.VOLUNTEER: EVERYONE,
     Role.GOVERNOR: EVERYONE | {"policy.view_acknowledgements", "audit.view"},
     Role.CHAIR_OF_GOVERNORS: EVERYONE | {"policy.view_acknowledgements", "audit.view"},
     Role.TRUST_ADMIN: EVERYONE
-    | {"school.manage_members", "school.manage_closures", "audit.view", "pupils.import", "pupils.view"},
+    | {
+        "school.manage_members",
+        "school.manage_closures",
+        "audit.view",
+        "pupils.import",
+        "pupils.view",
+        "pupils.consent",
+    },
 }
 CHECKED = sorted(set().union(*EXPECTED.values()))
 CAST_ROLES = {

@@ -8,8 +8,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from PIL import UnidentifiedImageError
 
-from schoolgate.media.faces import detect_faces
-from schoolgate.media.images import open_as_shown
+from schoolgate.media.faces import detect_faces_in_file
 
 
 class Command(BaseCommand):
@@ -35,19 +34,18 @@ def detect_file(path: str) -> dict:
     """One output object for one file; an error object rather than an exception for a bad file."""
     started = time.perf_counter()
     try:
-        # Boxes must refer to the picture as people see it, which is the EXIF-rotated one.
-        image = open_as_shown(path)
+        # Boxes refer to the picture as people see it (EXIF rotation applied), in full-size pixels.
+        found = detect_faces_in_file(path)
     except FileNotFoundError:
         return {"path": path, "error": "No such file."}
     except UnidentifiedImageError:
         return {"path": path, "error": "Not an image this server can read."}
     except (OSError, SyntaxError, ValueError) as error:  # truncated or corrupt data inside a known format
         return {"path": path, "error": f"The image could not be decoded: {error}"}
-    faces = detect_faces(image)
     return {
         "path": path,
-        "width": image.width,
-        "height": image.height,
-        "faces": [face.as_dict() for face in faces],
+        "width": found.width,
+        "height": found.height,
+        "faces": [face.as_dict() for face in found.faces],
         "ms": round((time.perf_counter() - started) * 1000, 1),
     }

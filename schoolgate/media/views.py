@@ -1,0 +1,232 @@
+"""Media library pages: the grid, upload, a photo with its faces, deletion, and the permission-checked files."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from schoolgate.audit import actions as audit
+from schoolgate.media import actions
+from schoolgate.media.forms import SOURCE_SUGGESTIONS, AddFaceForm, DeleteForm, FaceDecisionForm, UploadForm
+from schoolgate.media.models import Face, FaceDecision, MediaItem
+from schoolgate.pupils.models import Pupil
+from schoolgate.schools.permissions import has_permission
+from schoolgate.schools.views import school_for
+
+PAGE_SIZE = 48
+ORIGINAL_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heif": "image/heic"}
+# A request body this much over the file cap is refused before Django reads it (the form fields are small).
+BODY_ALLOWANCE = 1024 * 1024
+
+
+def _item(school, pk) -> MediaItem:
+    return get_object_or_404(MediaItem.objects.select_related("school", "uploaded_by"), pk=pk, school=school)
+
+
+def _errors_to_form(error: ValidationError, form) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _pupil_choices(school, face: Face | None = None):
+    """Pupils on roll today, and the one a face is already tagged with even if they have since left."""
+    today = timezone.localdate()
+    current = Q(leaving_date=None) | Q(leaving_date__gt=today)
+    if face is not None and face.pupil_id:
+        current |= Q(pk=face.pupil_id)
+    return Pupil.objects.filter(school=school).filter(current).order_by("legal_surname", "legal_forename", "pk")
+
+
+@login_required
+def library(request, slug):
+    school = school_for(request, slug, "school.view")
+    items = (
+        MediaItem.objects.filter(school=school)
+        .annotate(face_count=Count("faces"), unresolved=Count("faces", filter=Q(faces__decision=FaceDecision.UNTAGGED)))
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-pk")
+    )
+    context = {
+        "school": school,
+        "page": Paginator(items, PAGE_SIZE).get_page(request.GET.get("page")),
+        "can_upload": has_permission(request.user, school, actions.UPLOAD_PERMISSION),
+    }
+    return render(request, "media/library.html", context)
+
+
+@login_required
+def upload(request, slug):
+    school = school_for(request, slug, actions.UPLOAD_PERMISSION)
+    if request.method == "POST":
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > actions.MAX_UPLOAD_BYTES + BODY_ALLOWANCE:
+            context = {**_upload_context(school, UploadForm()), "refused": actions.too_big_message(length)}
+            return render(request, "media/upload.html", context, status=413)
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                item = actions.upload_media(
+                    school,
+                    by=request.user,
+                    file=data["file"],
+                    source=data["source"],
+                    photographer=data["photographer"],
+                    licence=data["licence"],
+                    permission_note=data["permission_note"],
+                    alt_text=data["alt_text"],
+                )
+            except ValidationError as error:
+                _errors_to_form(error, form)
+            else:
+                faces = item.faces.count()
+                if faces:
+                    messages.success(
+                        request,
+                        f"Uploaded. {faces} face{'s' if faces != 1 else ''} found: tag each one or blur it before "
+                        "the photo can be published.",
+                    )
+                else:
+                    messages.success(request, "Uploaded. No faces were found; add any the scan missed.")
+                return redirect("media:item", slug, item.pk)
+    else:
+        form = UploadForm()
+    return render(request, "media/upload.html", _upload_context(school, form))
+
+
+def _upload_context(school, form) -> dict:
+    return {"school": school, "form": form, "suggestions": SOURCE_SUGGESTIONS}
+
+
+@login_required
+def item_detail(request, slug, pk):
+    school = school_for(request, slug, "school.view")
+    item = _item(school, pk)
+    can_tag = has_permission(request.user, school, actions.UPLOAD_PERMISSION)
+    faces = list(item.faces.select_related("pupil", "decided_by", "added_by"))
+    pupils = _pupil_choices(school) if can_tag else Pupil.objects.none()
+    panels = [
+        {
+            "number": number,
+            "face": face,
+            "pupils": _pupil_choices(school, face) if can_tag and face.pupil_id else pupils,
+        }
+        for number, face in enumerate(faces, start=1)
+    ]
+    context = {
+        "school": school,
+        "item": item,
+        "panels": panels,
+        "can_tag": can_tag,
+        # Who is in a photo is pupil data: shown to those who tag faces and those who may look pupils up.
+        "show_names": can_tag or has_permission(request.user, school, "pupils.view"),
+        "can_delete": has_permission(request.user, school, actions.DELETE_PERMISSION),
+        "add_form": AddFaceForm(),
+    }
+    return render(request, "media/item.html", context)
+
+
+@login_required
+@require_POST
+def decide_face(request, slug, pk, face_pk):
+    school = school_for(request, slug, actions.UPLOAD_PERMISSION)
+    item = _item(school, pk)
+    face = get_object_or_404(Face.objects.select_related("media_item__school", "pupil"), pk=face_pk, media_item=item)
+    form = FaceDecisionForm(request.POST, pupils=_pupil_choices(school, face))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("media:item", slug, item.pk)
+    decision, data = form.cleaned_data["decision"], form.cleaned_data
+    try:
+        if decision == FaceDecision.PUPIL:
+            actions.tag_face(face, by=request.user, pupil=data["pupil"])
+            done = f"Face tagged as {data['pupil']}."
+        elif decision == FaceDecision.NOT_PUPIL:
+            actions.mark_not_pupil(face, by=request.user, note=data["note"])
+            done = "Face marked as not a pupil."
+        elif decision == FaceDecision.BLURRED:
+            actions.blur_face(face, by=request.user)
+            done = "Face blurred in the photo that can be published."
+        else:
+            actions.untag_face(face, by=request.user)
+            done = "Decision undone: the face must be tagged or blurred again."
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("media:item", slug, item.pk)
+
+
+@login_required
+@require_POST
+def add_face(request, slug, pk):
+    school = school_for(request, slug, actions.UPLOAD_PERMISSION)
+    item = _item(school, pk)
+    form = AddFaceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Drag a box around the face on the photo (or give all four percentages).")
+        return redirect("media:item", slug, item.pk)
+    try:
+        actions.add_face(item, by=request.user, box=form.box())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Face added: now tag it or blur it.")
+    return redirect("media:item", slug, item.pk)
+
+
+@login_required
+def delete(request, slug, pk):
+    school = school_for(request, slug, actions.DELETE_PERMISSION)
+    item = _item(school, pk)
+    form = DeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.delete_media(item, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _errors_to_form(error, form)
+        except actions.MediaDeleteError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "The photo and every copy made from it have been deleted.")
+            return redirect("media:library", slug)
+    return render(request, "media/delete.html", {"school": school, "item": item, "form": form})
+
+
+@login_required
+def media_file(request, slug, pk, kind):
+    """One file of a photo, to members of the school only; the original (metadata and all) only to those who
+    may delete photos. Never cached, so a deleted photo is gone from browsers too."""
+    if kind not in {"publishable", "thumbnail", "original"}:
+        raise Http404
+    school = school_for(request, slug, actions.DELETE_PERMISSION if kind == "original" else "school.view")
+    item = _item(school, pk)
+    field = getattr(item, kind)
+    try:
+        handle = field.storage.open(field.name, "rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    if kind == "original":
+        content_type = ORIGINAL_TYPES[item.original_format]
+        audit.log("media.original_downloaded", actor=request.user, target=item)
+    else:
+        content_type = item.mime_type if kind == "publishable" else "image/jpeg"
+    extension = field.name.rsplit(".", 1)[-1]
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        as_attachment=kind == "original",
+        filename=f"photo-{item.pk}-{kind}.{extension}",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

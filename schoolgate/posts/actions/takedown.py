@@ -1,0 +1,212 @@
+"""Taking live posts down everywhere by a deadline: through each network's API where it allows, by hand where not.
+
+A take-down starts when consent is lost for a pupil a post shows (RS-IMG-5) or when a leader asks (a
+compromising image, RS-IMG-4). The news page and feeds drop the post at once; each network copy is then
+deleted through its connector, or a person records what they did where the API cannot delete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from schoolgate.audit import actions as audit
+from schoolgate.connectors.base import Capability, ConnectorError
+from schoolgate.connectors.registry import CONNECTORS, connector_class
+from schoolgate.notifications.actions import notify
+from schoolgate.official_accounts.actions import record_connector_error
+from schoolgate.official_accounts.models import ConnectionStatus
+from schoolgate.policy.models import settings_in_force
+from schoolgate.posts.models import Delivery, DeliveryStatus, Post, Takedown
+from schoolgate.schools.permissions import PERMISSIONS, has_permission
+
+
+def _worklist_url(post: Post) -> str:
+    return reverse("posts:takedowns", args=[post.school.slug])
+
+
+def _people_who_take_down(school):
+    return school.members_with_role(*PERMISSIONS["posts.take_down"])
+
+
+@transaction.atomic
+def request_takedown(post: Post, *, reason: str, by=None, pupil=None) -> Takedown | None:
+    """Open a take-down of a live post (None when it is not live). `by` is None when consent changes start it."""
+    post = Post.objects.select_for_update().select_related("school").get(pk=post.pk)
+    if by is not None and not has_permission(by, post.school, "posts.take_down"):
+        raise PermissionDenied("Only leaders and the safeguarding leads take posts down.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the post must come down."})
+    if post.published_at is None:
+        return None
+    existing = Takedown.objects.open().filter(post=post, pupil=pupil).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    hours = settings_in_force(post.school).takedown_deadline_hours
+    takedown = Takedown.objects.create(
+        post=post,
+        pupil=pupil,
+        reason=reason.strip(),
+        requested_at=now,
+        requested_by=by,
+        due_at=now + dt.timedelta(hours=hours),
+    )
+    if post.removed_at is None:
+        # Our own news page and feeds are ours to change at once.
+        post.removed_at, post.removed_reason = now, reason.strip()
+        post.save(update_fields=["removed_at", "removed_reason", "updated_at"])
+    audit.log(
+        "posts.takedown.requested",
+        actor=by or "system",
+        target=post,
+        detail={
+            "takedown": takedown.pk,
+            "reason": reason.strip(),
+            "pupil": pupil.pk if pupil else None,
+            "due_at": takedown.due_at,
+        },
+    )
+    # No pupil's name in the message: notifications are emailed.
+    notify(
+        _people_who_take_down(post.school),
+        school=post.school,
+        subject=f"A post must be taken down within {hours} hours",
+        body=f"{reason.strip()} It has left the news page; remove it from the networks on the take-down list.",
+        url=_worklist_url(post),
+    )
+    return takedown
+
+
+def live_deliveries(post: Post):
+    return post.deliveries.filter(status=DeliveryStatus.PUBLISHED).select_related("account")
+
+
+def can_delete_through_api(delivery: Delivery) -> bool:
+    account = delivery.account
+    connection = getattr(account, "connection", None)
+    return (
+        account.network in CONNECTORS
+        and connector_class(account.network).can(Capability.DELETE_OWN)
+        and connection is not None
+        and connection.status == ConnectionStatus.CONNECTED
+        and bool(delivery.remote_id)
+        and not delivery.recorded_by_id  # a post made by hand has only a link, no id the API knows
+    )
+
+
+def _complete_if_done(post: Post) -> None:
+    if live_deliveries(post).exists():
+        return
+    now = timezone.now()
+    for takedown in Takedown.objects.open().filter(post=post):
+        takedown.completed_at = now
+        takedown.save(update_fields=["completed_at"])
+        audit.log("posts.takedown.completed", actor="system", target=post, detail={"takedown": takedown.pk})
+
+
+def _mark_removed(delivery: Delivery, *, by, note: str) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.REMOVED, removed_at=timezone.now(), removed_by=by, removal_note=note, last_error=""
+    )
+    audit.log(
+        "posts.delivery.removed",
+        actor=by,
+        target=delivery.post,
+        detail={"account": delivery.account.name, "delivery": delivery.pk, "note": note, "url": delivery.url},
+    )
+
+
+def take_down(post: Post, *, by) -> list[str]:
+    """Delete every live copy the networks let us delete; return what is left for a person to do by hand."""
+    if not has_permission(by, post.school, "posts.take_down"):
+        raise PermissionDenied("Only leaders and the safeguarding leads take posts down.")
+    left = []
+    for delivery in live_deliveries(post):
+        name = delivery.account.name
+        if not can_delete_through_api(delivery):
+            left.append(f"{name}: delete it on the network by hand, then record what you did.")
+            continue
+        try:
+            delivery.account.connection.connector().delete_own(delivery.remote_id)
+        except ConnectorError as error:
+            record_connector_error(delivery.account.connection, error)
+            Delivery.objects.filter(pk=delivery.pk).update(last_error=error.message)
+            left.append(f"{name}: {error.message}")
+            continue
+        with transaction.atomic():
+            _mark_removed(delivery, by=by, note=f"Deleted through the {delivery.account.get_network_display()} API.")
+    with transaction.atomic():
+        _complete_if_done(post)
+    return left
+
+
+@transaction.atomic
+def record_manual_removal(delivery: Delivery, *, by, note: str) -> Delivery:
+    """Where the API cannot delete (or the post was made by hand): what a person did instead, and when."""
+    delivery = Delivery.objects.select_for_update().select_related("post__school", "account").get(pk=delivery.pk)
+    if not has_permission(by, delivery.post.school, "posts.take_down"):
+        raise PermissionDenied("Only leaders and the safeguarding leads take posts down.")
+    if delivery.status != DeliveryStatus.PUBLISHED:
+        raise ValidationError(f"This copy is {delivery.get_status_display().lower()}, not live.")
+    if not note.strip():
+        raise ValidationError({"note": "Record what was done, e.g. “Deleted in the Facebook app by Mrs Moore”."})
+    _mark_removed(delivery, by=by, note=note.strip())
+    _complete_if_done(delivery.post)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def remind_overdue(takedown_id: int) -> bool:
+    """Tell the people who take posts down, once, that a take-down passed its deadline."""
+    with transaction.atomic():
+        takedown = (
+            Takedown.objects.select_for_update()
+            .select_related("post__school")
+            .filter(
+                pk=takedown_id, completed_at__isnull=True, overdue_notified_at__isnull=True, due_at__lte=timezone.now()
+            )
+            .first()
+        )
+        if takedown is None:
+            return False
+        takedown.overdue_notified_at = timezone.now()
+        takedown.save(update_fields=["overdue_notified_at"])
+        audit.log("posts.takedown.overdue", actor="system", target=takedown.post, detail={"takedown": takedown.pk})
+        notify(
+            _people_who_take_down(takedown.post.school),
+            school=takedown.post.school,
+            subject="A take-down is overdue",
+            body="A post that must come down is still live on at least one network. Open the take-down list.",
+            url=_worklist_url(takedown.post),
+            urgent=True,
+        )
+    return True
+
+
+def open_takedowns_for_lost_consent(pupil_id: int, use: str) -> None:
+    """Consent for a photo use was refused or withdrawn: every live post showing the pupil must come down."""
+    from schoolgate.posts.images import PHOTO_USES, live_posts_showing
+    from schoolgate.pupils.models import Pupil
+
+    if use not in PHOTO_USES:
+        return
+    pupil = Pupil.objects.filter(pk=pupil_id).first()
+    if pupil is None:
+        return
+    for post in live_posts_showing(pupil_id):
+        request_takedown(post, reason="Consent was withdrawn for a pupil shown in this post.", pupil=pupil)
+
+
+def detach_deleted_photo(item) -> None:
+    """Before a photo is deleted from the library: note it on its posts and take live ones down."""
+    from schoolgate.posts.models import PostImage
+
+    images = PostImage.objects.filter(media_item=item).select_related("post")
+    images.update(deleted_note=f"The photo was deleted from the media library on {timezone.localdate():%-d %B %Y}.")
+    for post in {image.post for image in images if image.post.published_at and not image.post.removed_at}:
+        request_takedown(post, reason="A photo in this post was deleted from the media library.")

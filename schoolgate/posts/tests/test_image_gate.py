@@ -1,0 +1,181 @@
+"""Photos on posts: no pupil's photo goes out without consent, every face decided, each image confirmed by the
+reviewer, consent re-checked when it goes out, and withdrawal or deletion taking live posts down."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from schoolgate.media import actions as media_actions
+from schoolgate.media.models import Licence
+from schoolgate.posts.actions import (
+    create_draft,
+    final_approve_post,
+    review_post,
+    send_delivery,
+    submit_for_review,
+)
+from schoolgate.posts.models import DeliveryStatus, ImageConfirmation, Post, PostStatus, Takedown
+from schoolgate.posts.tests.test_publishing import connect_bluesky, make_due, records_on
+from schoolgate.pupils import actions as pupil_actions
+from schoolgate.pupils.models import Carer, CarerLink, ConsentChannel, ConsentDecision, ConsentUse, Pupil
+
+ASTRONAUT = Path(__file__).resolve().parents[3] / "bench" / "data" / "faces" / "astronaut.png"
+AGREE = "approved"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media-root"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def pupil(cast):
+    pupil = Pupil.objects.create(school=cast.school, upn="P1", legal_forename="Eileen", legal_surname="Collins")
+    parent = Carer.objects.create(school=cast.school, full_name="Pat Collins", email="pat@example.org")
+    CarerLink.objects.create(carer=parent, pupil=pupil, parental_responsibility=True, relationship="Mother")
+    return pupil
+
+
+def answer(cast, pupil, decision, *, uses=(ConsentUse.SOCIAL_MEDIA_PHOTO, ConsentUse.WEBSITE_PHOTO)):
+    pupil_actions.record_consents(
+        pupil,
+        by=cast.head,
+        uses=list(uses),
+        decision=decision,
+        given_by=pupil.carers.get(),
+        channel=ConsentChannel.PAPER,
+        decided_on=timezone.localdate(),
+    )
+
+
+@pytest.fixture
+def photo(cast):
+    item = media_actions.upload_media(
+        cast.school,
+        by=cast.alice,
+        file=SimpleUploadedFile("astronaut.png", ASTRONAUT.read_bytes(), "image/png"),
+        source="Taken by staff on a school device",
+        photographer="Alice Staff",
+        licence=Licence.SCHOOL_OWNED,
+        alt_text="A pupil in a space suit at the science fair",
+    )
+    assert item.faces.count() == 1
+    return item
+
+
+def draft_with(cast, account, photo, *, scheduled_for=None) -> Post:
+    return create_draft(
+        cast.school,
+        by=cast.alice,
+        text="Our science fair today!",
+        accounts=[account],
+        images=[photo],
+        scheduled_for=scheduled_for,
+    )
+
+
+def agree_and_approve(cast, post) -> Post:
+    image_ids = [image.pk for image in post.images.all()]
+    review_post(post, by=cast.bob, decision=AGREE, confirmed_images=image_ids)
+    post.refresh_from_db()
+    if post.status == PostStatus.AWAITING_APPROVAL:
+        final_approve_post(post, by=cast.head, confirmed_images=image_ids)
+        post.refresh_from_db()
+    return post
+
+
+@pytest.mark.clause("RS-IMG-2")
+def test_it_refuses_review_while_a_face_is_neither_tagged_nor_blurred(cast, account, photo, pupil):
+    post = draft_with(cast, account, photo)
+    with pytest.raises(ValidationError, match="neither tagged nor blurred"):
+        submit_for_review(post, by=cast.alice)
+    media_actions.tag_face(photo.faces.get(), by=cast.alice, pupil=pupil)
+    with pytest.raises(ValidationError, match="shows Eileen Collins without consent"):
+        submit_for_review(post, by=cast.alice)
+    answer(cast, pupil, ConsentDecision.GIVEN)
+    submit_for_review(post, by=cast.alice)
+    assert Post.objects.get(pk=post.pk).status == PostStatus.IN_REVIEW
+
+
+@pytest.mark.clause("RS-IMG-2")
+def test_it_lets_a_blurred_face_go_out_without_consent(cast, account, photo, pupil):
+    media_actions.blur_face(photo.faces.get(), by=cast.alice)
+    post = draft_with(cast, account, photo)
+    submit_for_review(post, by=cast.alice)
+    assert agree_and_approve(cast, post).status == PostStatus.APPROVED
+
+
+@pytest.mark.clause("RS-IMG-3")
+def test_it_needs_the_reviewer_to_confirm_each_image(cast, account, photo, pupil):
+    media_actions.mark_not_pupil(photo.faces.get(), by=cast.alice, note="Ms Collins, visiting astronaut")
+    post = draft_with(cast, account, photo)
+    submit_for_review(post, by=cast.alice)
+    with pytest.raises(ValidationError, match="Confirm that image 1 is appropriate"):
+        review_post(post, by=cast.bob, decision=AGREE)
+    review = review_post(post, by=cast.bob, decision=AGREE, confirmed_images=[post.images.get().pk])
+    assert ImageConfirmation.objects.filter(review=review, post_image=post.images.get()).exists()
+
+
+@pytest.mark.clause("RS-IMG-2")
+def test_it_checks_consent_again_when_the_post_goes_out(cast, photo, pupil, bsky_peer):
+    account, remote = connect_bluesky(cast, bsky_peer)
+    media_actions.tag_face(photo.faces.get(), by=cast.alice, pupil=pupil)
+    answer(cast, pupil, ConsentDecision.GIVEN)
+    post = draft_with(cast, account, photo, scheduled_for=timezone.now() + dt.timedelta(hours=2))
+    submit_for_review(post, by=cast.alice)
+    agree_and_approve(cast, post)
+    answer(cast, pupil, ConsentDecision.WITHDRAWN, uses=[ConsentUse.SOCIAL_MEDIA_PHOTO])
+    delivery = post.deliveries.get()
+    make_due(delivery)
+    assert send_delivery(delivery.pk) == DeliveryStatus.FAILED
+    delivery.refresh_from_db()
+    assert "without consent" in delivery.last_error
+    assert records_on(bsky_peer, remote) == []
+
+
+@pytest.mark.clause("RS-IMG-5")
+def test_it_publishes_the_photo_and_takes_the_post_down_when_consent_is_withdrawn(
+    cast, photo, pupil, bsky_peer, django_capture_on_commit_callbacks
+):
+    account, remote = connect_bluesky(cast, bsky_peer)
+    media_actions.tag_face(photo.faces.get(), by=cast.alice, pupil=pupil)
+    answer(cast, pupil, ConsentDecision.GIVEN)
+    post = draft_with(cast, account, photo)
+    submit_for_review(post, by=cast.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        agree_and_approve(cast, post)
+    [record] = records_on(bsky_peer, remote)
+    assert record.value.embed.images[0].alt == "A pupil in a space suit at the science fair"
+    post.refresh_from_db()
+    assert post.archive["images"][0]["faces"] == [{"decision": "pupil", "pupil": pupil.pk, "note": ""}]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer(cast, pupil, ConsentDecision.WITHDRAWN, uses=[ConsentUse.SOCIAL_MEDIA_PHOTO])
+    takedown = Takedown.objects.get(post=post)
+    assert takedown.pupil == pupil and takedown.completed_at is None
+    assert not Post.objects.public().filter(pk=post.pk).exists()
+
+
+@pytest.mark.clause("RS-IMG-4")
+def test_it_deletes_a_photo_in_a_live_post_at_once_and_takes_the_post_down(cast, photo, pupil):
+    from schoolgate.posts.actions import record_manual_publication
+    from schoolgate.posts.tests.conftest import make_account
+
+    website = make_account(cast, name="Website", network="other", staff=[cast.alice, cast.head])
+    media_actions.blur_face(photo.faces.get(), by=cast.alice)
+    post = draft_with(cast, website, photo)
+    submit_for_review(post, by=cast.alice)
+    agree_and_approve(cast, post)
+    record_manual_publication(post.deliveries.get(), by=cast.alice, url="https://school.example/news/fair")
+    media_actions.delete_media(photo, by=cast.head, reason="A pupil's name badge is readable")
+    image = post.images.get()
+    assert image.media_item is None and "deleted" in image.deleted_note
+    assert Takedown.objects.open().filter(post=post).exists()
+    assert not Post.objects.public().filter(pk=post.pk).exists()
