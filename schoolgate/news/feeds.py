@@ -62,6 +62,15 @@ class NewsRssFeed(Feed):
             " · ", '<a href="{}">View on {}</a>', ((link["url"], link["network"]) for link in network_links(post))
         )
         text = linebreaks(post.text, autoescape=True)
+        images = format_html_join(
+            "",
+            '<p><img src="{}" alt="{}"></p>',
+            (
+                (settings.SITE_URL + reverse("news:image", args=[post.school.slug, post.pk, i.pk]), i.alt_text)
+                for i in post.shown_images
+            ),
+        )
+        text = mark_safe(text + images)  # noqa: S308 - escaped by linebreaks and format_html_join
         return mark_safe(text + format_html("<p>{}</p>", links)) if links else text  # noqa: S308 - both parts escaped
 
     def item_link(self, post: Post) -> str:

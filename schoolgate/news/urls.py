@@ -8,6 +8,7 @@ app_name = "news"
 urlpatterns = [
     path("p/<slug:slug>/news/", views.news_index, name="index"),
     path("p/<slug:slug>/news/<int:pk>/", views.news_item, name="item"),
+    path("p/<slug:slug>/news/<int:pk>/images/<int:image_pk>/", views.news_image, name="image"),
     path("p/<slug:slug>/news/rss/", feeds.NewsRssFeed(), name="rss"),
     path("p/<slug:slug>/news/atom/", feeds.NewsAtomFeed(), name="atom"),
     path("p/<slug:slug>/news/digest/", views.subscribe, name="subscribe"),

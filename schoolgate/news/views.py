@@ -8,15 +8,17 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from schoolgate.media.models import MediaNotReady, publishable_bytes
 from schoolgate.news import actions
 from schoolgate.news.forms import SubscribeForm
 from schoolgate.news.models import DigestIssue, DigestSubscriber
-from schoolgate.posts.models import Delivery, Post
+from schoolgate.posts.models import Delivery, Post, PostImage
 from schoolgate.schools.models import School
 from schoolgate.schools.views import school_for
 
@@ -31,14 +33,19 @@ def with_live_deliveries(posts):
             "deliveries",
             queryset=Delivery.objects.published().select_related("account").order_by("account__name"),
             to_attr="live_deliveries",
-        )
+        ),
+        Prefetch(
+            "images",
+            queryset=PostImage.objects.filter(media_item__isnull=False).order_by("position", "pk"),
+            to_attr="shown_images",
+        ),
     )
 
 
 def network_links(post: Post) -> list[dict]:
     """Where the post lives on each network; only web links, so a stored URL can never become a script."""
     return [
-        {"network": delivery.account.get_network_display(), "account": delivery.account.name, "url": delivery.url}
+        {"network": delivery.account.network_label, "account": delivery.account.name, "url": delivery.url}
         for delivery in post.live_deliveries
         if delivery.url.startswith(("https://", "http://"))
     ]
@@ -149,3 +156,22 @@ def subscribers(request, slug):
         unsent=Count("deliveries", filter=Q(deliveries__sent_at__isnull=True)),
     )[:12]
     return render(request, "news/subscribers.html", {"school": school, "counts": counts, "issues": issues})
+
+
+def news_image(request, slug, pk, image_pk):
+    """A photo of a public post: only its publishable copy (never the original), and only while the post is public.
+
+    Not cached beyond a short time, so a post taken down (consent withdrawn) stops showing its photo promptly.
+    """
+    school = _public_school(slug)
+    post = get_object_or_404(actions.public_posts(school), pk=pk)
+    image = get_object_or_404(PostImage.objects.select_related("media_item"), pk=image_pk, post=post)
+    if image.media_item is None:
+        raise Http404
+    try:
+        data, mime_type = publishable_bytes(image.media_item)
+    except MediaNotReady as error:
+        raise Http404 from error
+    response = HttpResponse(data, content_type=mime_type)
+    response["Cache-Control"] = "public, max-age=300"
+    return response

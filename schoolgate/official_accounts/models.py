@@ -123,6 +123,11 @@ class OfficialAccount(models.Model):
         return self.status == AccountStatus.APPROVED
 
     @property
+    def network_label(self) -> str:
+        """What families know the place by: the network, or the account's own name when it is not one we list."""
+        return self.name if self.network == Network.OTHER else self.get_network_display()
+
+    @property
     def has_connector(self) -> bool:
         from schoolgate.connectors.registry import CONNECTORS
 

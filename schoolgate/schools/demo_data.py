@@ -7,12 +7,15 @@ from pathlib import Path
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from schoolgate.accounts.models import User
 from schoolgate.audit import actions as audit
+from schoolgate.media.actions import mark_not_pupil, upload_media
+from schoolgate.media.models import Licence
 from schoolgate.official_accounts.models import AccountStatus, Likelihood, OfficialAccount, Visibility
 from schoolgate.policy.models import (
     Acknowledgement,
@@ -35,7 +38,8 @@ from schoolgate.posts.actions import (
     submit_for_review,
 )
 from schoolgate.posts.models import PostStatus, ReviewDecision
-from schoolgate.pupils.models import Pupil
+from schoolgate.pupils.actions import record_consents, record_do_not_photograph
+from schoolgate.pupils.models import Carer, CarerLink, ConsentChannel, ConsentDecision, ConsentUse, Pupil
 from schoolgate.schools.models import Closure, Membership, School, Trust
 from schoolgate.schools.roles import MFA_REQUIRED_ROLES, Role
 
@@ -242,10 +246,62 @@ def _demo_account(
 def _through_the_chain(post, people) -> None:
     """A colleague agrees the post and, where the policy names one, the final approver approves it."""
     submit_for_review(post, by=post.author)
-    review_post(post, by=people[Role.DSL], decision=ReviewDecision.APPROVED)
+    confirmed = [image.pk for image in post.images.all()]
+    review_post(post, by=people[Role.DSL], decision=ReviewDecision.APPROVED, confirmed_images=confirmed)
     post.refresh_from_db()
     if post.status == PostStatus.AWAITING_APPROVAL:
-        final_approve_post(post, by=final_approvers(post)[0][0], decision=ReviewDecision.APPROVED)
+        approver = final_approvers(post)[0][0]
+        final_approve_post(post, by=approver, decision=ReviewDecision.APPROVED, confirmed_images=confirmed)
+
+
+def _demo_consent(school, people, pupils) -> None:
+    """A parent per pupil; most said yes on the paper form, one refused, one asked not to be photographed."""
+    office = people[Role.HEADTEACHER]
+    september = dt.date(2026, 9, 7)
+    for number, pupil in enumerate(pupils):
+        parent = Carer.objects.create(
+            school=school,
+            full_name=f"{pupil.legal_forename}'s parent {pupil.legal_surname}",
+            email=f"parent{pupil.pk}@example.org",
+        )
+        CarerLink.objects.create(carer=parent, pupil=pupil, relationship="Parent", parental_responsibility=True)
+        decision = ConsentDecision.REFUSED if number == 1 else ConsentDecision.GIVEN
+        record_consents(
+            pupil,
+            by=office,
+            uses=list(ConsentUse),
+            decision=decision,
+            given_by=parent,
+            channel=ConsentChannel.PAPER,
+            decided_on=september,
+        )
+        if number == 3:
+            record_do_not_photograph(
+                pupil,
+                by=office,
+                requested_by=None,
+                requested_by_pupil=True,
+                requested_on=dt.date(2026, 10, 12),
+                note="Asked their teacher not to be in class photos.",
+            )
+
+
+def _demo_photo(school, people):
+    """A photo from the repository's public-domain bench set, with its one face marked as a visitor."""
+    path = Path(__file__).resolve().parents[2] / "bench" / "data" / "faces" / "grace_hopper.jpg"
+    item = upload_media(
+        school,
+        by=people[Role.STAFF],
+        file=SimpleUploadedFile("visiting-speaker.jpg", path.read_bytes(), "image/jpeg"),
+        source="Supplied by the speaker for our newsletter",
+        photographer="US Navy (public domain)",
+        licence=Licence.PUBLIC_DOMAIN,
+        alt_text="Our visiting speaker in naval uniform",
+    )
+    for face in item.faces.all():
+        mark_not_pupil(face, by=people[Role.STAFF], note="Visiting speaker, permission given")
+    item.refresh_from_db()
+    return item
 
 
 def _demo_published_posts(school, people, domain) -> None:
@@ -262,13 +318,21 @@ def _demo_published_posts(school, people, domain) -> None:
         decided=True,
         staff=[Role.STAFF, Role.LEADERSHIP],
     )
-    for text in [
-        "Harvest festival: thank you for the 212 tins and packets collected for the local food bank. "
-        "Every class helped to sort them.",
-        "Reminder: school closes at 1.30pm on Friday 18 December for the Christmas holiday and reopens "
-        "on Monday 4 January.",
+    photo = _demo_photo(school, people)
+    for text, images in [
+        (
+            "Harvest festival: thank you for the 212 tins and packets collected for the local food bank. "
+            "Every class helped to sort them.",
+            [],
+        ),
+        (
+            "Reminder: school closes at 1.30pm on Friday 18 December for the Christmas holiday and reopens "
+            "on Monday 4 January.",
+            [],
+        ),
+        ("Our Year 6 assembly heard about the history of computing from a visiting speaker today.", [photo]),
     ]:
-        post = create_draft(school, by=people[Role.STAFF], accounts=[noticeboard], text=text)
+        post = create_draft(school, by=people[Role.STAFF], accounts=[noticeboard], text=text, images=images)
         _through_the_chain(post, people)
         delivery = post.deliveries.get()
         record_manual_publication(
@@ -378,7 +442,7 @@ def seed_demo() -> list[School]:
                 change_summary="Annual review 2026",
             )
             PolicySettings.objects.create(version=draft, **spec["settings"])
-        for upn, forename, surname, year in spec["pupils"]:
+        pupils = [
             Pupil.objects.create(
                 school=school,
                 upn=upn,
@@ -387,6 +451,9 @@ def seed_demo() -> list[School]:
                 year_group=year,
                 registration_group=f"{year}A",
             )
+            for upn, forename, surname, year in spec["pupils"]
+        ]
+        _demo_consent(school, people, pupils)
         accounts = [_demo_account(school, people, spec["domain"], **account) for account in spec["accounts"]]
         # A post from a member of staff, waiting for a colleague's review.
         author = people[Role.STAFF]

@@ -179,3 +179,28 @@ def test_it_deletes_a_photo_in_a_live_post_at_once_and_takes_the_post_down(cast,
     assert image.media_item is None and "deleted" in image.deleted_note
     assert Takedown.objects.open().filter(post=post).exists()
     assert not Post.objects.public().filter(pk=post.pk).exists()
+
+
+@pytest.mark.clause("AW-PUB-4")
+def test_it_shows_the_published_photo_on_the_news_page_until_the_post_comes_down(client, cast, photo, pupil):
+    from schoolgate.media.models import publishable_bytes
+    from schoolgate.posts.actions import record_manual_publication, request_takedown
+    from schoolgate.posts.tests.conftest import make_account
+
+    website = make_account(cast, name="Website", network="other", staff=[cast.alice, cast.head])
+    media_actions.blur_face(photo.faces.get(), by=cast.alice)
+    post = draft_with(cast, website, photo)
+    submit_for_review(post, by=cast.alice)
+    agree_and_approve(cast, post)
+    record_manual_publication(post.deliveries.get(), by=cast.alice, url="https://school.example/news/fair")
+    image = post.images.get()
+    page = client.get(f"/p/{cast.school.slug}/news/").content.decode()
+    image_url = f"/p/{cast.school.slug}/news/{post.pk}/images/{image.pk}/"
+    assert f'src="{image_url}" alt="A pupil in a space suit at the science fair"' in page
+    served = client.get(image_url)
+    photo.refresh_from_db()  # blurring made a new publishable copy
+    assert served.status_code == 200 and served.content == publishable_bytes(photo)[0]
+    feed = client.get(f"/p/{cast.school.slug}/news/rss/").content.decode()
+    assert image_url in feed
+    request_takedown(post, reason="Consent withdrawn", by=cast.head)
+    assert client.get(image_url).status_code == 404
