@@ -146,3 +146,19 @@ def publishable_bytes(item: MediaItem) -> tuple[bytes, str]:
         )
     with item.publishable.open("rb") as handle:
         return handle.read(), item.mime_type
+
+
+# Networks that fetch images themselves (Instagram) get a link that works for this long, to this copy only.
+SIGNED_LINK_SALT = "schoolgate.media.signed-link"
+SIGNED_LINK_SECONDS = 3600
+
+
+def signed_link(item: MediaItem) -> str:
+    """A short-lived public URL of the publishable copy: signed, naming the exact file, so a later blur or a
+    deletion makes it stop working."""
+    from django.conf import settings
+    from django.core import signing
+    from django.urls import reverse
+
+    token = signing.dumps({"item": item.pk, "file": item.publishable.name}, salt=SIGNED_LINK_SALT, compress=True)
+    return settings.SITE_URL + reverse("media:signed_file", args=[token])

@@ -13,4 +13,5 @@ urlpatterns = [
     path("s/<slug:slug>/media/<int:pk>/faces/<int:face_pk>/", views.decide_face, name="decide_face"),
     path("s/<slug:slug>/media/<int:pk>/delete/", views.delete, name="delete"),
     path("s/<slug:slug>/media/<int:pk>/file/<slug:kind>/", views.media_file, name="file"),
+    path("m/<str:token>/", views.signed_file, name="signed_file"),
 ]

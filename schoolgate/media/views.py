@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -228,5 +228,25 @@ def media_file(request, slug, pk, kind):
         as_attachment=kind == "original",
         filename=f"photo-{item.pk}-{kind}.{extension}",
     )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def signed_file(request, token):
+    """The publishable copy behind a short-lived signed link (for networks that fetch images by URL)."""
+    from django.core import signing
+
+    from schoolgate.media.models import SIGNED_LINK_SALT, SIGNED_LINK_SECONDS, MediaNotReady, publishable_bytes
+
+    try:
+        claims = signing.loads(token, salt=SIGNED_LINK_SALT, max_age=SIGNED_LINK_SECONDS)
+    except signing.BadSignature as error:  # includes SignatureExpired
+        raise Http404 from error
+    item = get_object_or_404(MediaItem, pk=claims["item"], publishable=claims["file"])
+    try:
+        data, mime_type = publishable_bytes(item)
+    except MediaNotReady as error:
+        raise Http404 from error
+    response = HttpResponse(data, content_type=mime_type)
     response["Cache-Control"] = "private, no-store"
     return response

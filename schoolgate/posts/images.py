@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 
 from schoolgate.connectors.base import MediaItem as OutgoingImage
-from schoolgate.media.models import FaceDecision, publishable_bytes
+from schoolgate.media.models import FaceDecision, publishable_bytes, signed_link
 from schoolgate.pupils.consent import pupils_lacking_consent
 from schoolgate.pupils.models import ConsentUse
 
@@ -55,7 +55,13 @@ def outgoing_images(images) -> list[OutgoingImage]:
     for number, image in enumerate(images, start=1):
         data, mime_type = publishable_bytes(image.media_item)
         outgoing.append(
-            OutgoingImage(data=data, mime_type=mime_type, alt_text=image.alt_text, filename=f"image-{number}")
+            OutgoingImage(
+                data=data,
+                mime_type=mime_type,
+                alt_text=image.alt_text,
+                filename=f"image-{number}",
+                public_url=signed_link(image.media_item),  # for networks that fetch the image (Instagram)
+            )
         )
     return outgoing
 
