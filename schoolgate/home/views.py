@@ -16,6 +16,7 @@ from schoolgate.notifications.models import Notification
 from schoolgate.official_accounts.views import accounts_needing_attention
 from schoolgate.policy.models import DocumentKind, DocumentVersion
 from schoolgate.policy.views import acknowledgement_summary
+from schoolgate.posts.models import Takedown
 from schoolgate.posts.views import approver_roles_of, deliveries_needing_attention, waiting_for
 from schoolgate.schools.models import School
 from schoolgate.schools.permissions import permissions_for
@@ -61,6 +62,10 @@ def dashboard(request, slug):
         "posts_waiting": waiting_for(request.user, school),
         "deliveries_stuck": deliveries_needing_attention(request.user, school),
         "approver_roles": approver_roles_of(request.user, school),
+        "now": timezone.now(),
+        "takedowns_open": Takedown.objects.open().filter(post__school=school).select_related("post")
+        if can["posts_take_down"]
+        else [],
     }
     return render(request, "home/dashboard.html", context)
 

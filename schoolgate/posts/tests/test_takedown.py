@@ -88,3 +88,16 @@ def test_it_reminds_once_when_a_takedown_is_overdue(cast):
     assert remind_overdue_takedowns.call_local() == 1
     assert remind_overdue_takedowns.call_local() == 0
     assert Notification.objects.filter(user=cast.head, subject="A take-down is overdue").count() == 1
+
+
+def test_it_lists_open_takedowns_on_the_dashboard_of_those_who_take_posts_down(client, cast):
+    account = make_account(cast, name="Website", network="other", staff=[cast.alice, cast.head])
+    post = approved(cast, account, "Choir photo")
+    from schoolgate.posts.actions import record_manual_publication
+
+    record_manual_publication(post.deliveries.get(), by=cast.alice, url="https://school.example/news/1")
+    request_takedown(post, reason="Consent withdrawn")
+    assert client.login(email=cast.dsl.email, password=PASSWORD)
+    assert "Posts to take down" in client.get(f"/s/{cast.school.slug}/").content.decode()
+    assert client.login(email=cast.alice.email, password=PASSWORD)
+    assert "Posts to take down" not in client.get(f"/s/{cast.school.slug}/").content.decode()
