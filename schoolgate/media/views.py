@@ -113,7 +113,8 @@ def item_detail(request, slug, pk):
     school = school_for(request, slug, "school.view")
     item = _item(school, pk)
     can_tag = has_permission(request.user, school, actions.UPLOAD_PERMISSION)
-    faces = list(item.faces.select_related("pupil", "decided_by", "added_by"))
+    # Numbered left to right (then top to bottom), the way staff read a class photo.
+    faces = sorted(item.faces.select_related("pupil", "decided_by", "added_by"), key=lambda f: (f.left, f.top, f.pk))
     pupils = _pupil_choices(school) if can_tag else Pupil.objects.none()
     panels = [
         {
