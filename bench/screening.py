@@ -481,7 +481,12 @@ def offensive_f1() -> dict | None:
     return {"model": model_only, "screen": combined, "n": len(rows)}
 
 
-def measure_presidio(texts) -> dict:
+def roster_deny_list(pupils) -> list[str]:
+    """The roster as Presidio would be given it: every full name (forename and preferred forename + surname)."""
+    return sorted({f"{forename} {surname}" for p in pupils for forename in p.forenames for surname in p.surnames})
+
+
+def measure_presidio(texts, *, roster_names: list[str] | None = None) -> dict:
     try:
         import spacy
         import tldextract
@@ -510,6 +515,12 @@ def measure_presidio(texts) -> dict:
         nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}]}
     )
     analyzer = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+    if roster_names:
+        # Presidio's own way to find a known list of names: a deny-list recogniser (one regex of every name).
+        from presidio_analyzer import PatternRecognizer
+
+        analyzer.registry.add_recognizer(PatternRecognizer(supported_entity="PUPIL", deny_list=roster_names))
+        note += f" + the roster as a deny-list recogniser ({len(roster_names):,} full names)"
     analyzer.analyze(text="warm up 07700 900123", language="en")
     step = max(1, len(texts) // PRESIDIO_TEXTS)
     subset = texts[::step][:PRESIDIO_TEXTS]
@@ -581,18 +592,26 @@ def main() -> None:
             f"F1 {combined['f1']:.3f}  (tweets, not school comments: a floor)"
         )
 
-    presidio = measure_presidio(texts)
     print("\nMicrosoft Presidio analyzer, same texts")
-    if "skipped" in presidio:
-        print(f"  SKIPPED: {presidio['skipped']}")
-    else:
+    for label, roster_names in [
+        ("pattern recognisers only (finds no pupil names: not the same job)", None),
+        (
+            "given the roster, so it looks for pupils' names as Schoolgate does (like for like)",
+            roster_deny_list(pupils),
+        ),
+    ]:
+        presidio = measure_presidio(texts, roster_names=roster_names)
+        if "skipped" in presidio:
+            print(f"  SKIPPED: {presidio['skipped']}")
+            break
         ratio = tps / presidio["texts_per_s"]
-        print(f"  engine      {presidio['engine']}")
+        print(f"  {label}")
+        print(f"    engine      {presidio['engine']}")
         print(
-            f"  throughput  {presidio['texts_per_s']:,.0f} texts/s on {presidio['n']} texts; "
+            f"    throughput  {presidio['texts_per_s']:,.0f} texts/s on {presidio['n']} texts; "
             f"p50 {presidio['p50_us']:.0f} us, p99 {presidio['p99_us']:.0f} us"
         )
-        print(f"  Schoolgate / Presidio = {ratio:,.1f}x   target >= 20x   {verdict(ratio >= 20)}")
+        print(f"    Schoolgate / Presidio = {ratio:,.1f}x   target >= 20x   {verdict(ratio >= 20)}")
     print(f"\nTotal bench time {time.perf_counter() - t0:.1f} s")
 
 

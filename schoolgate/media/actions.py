@@ -402,7 +402,7 @@ def delete_media(item: MediaItem, *, by, reason: str) -> dict:
         raise ValidationError({"reason": "Say why the photo is being deleted."})
     storage = _storage()
     with transaction.atomic():
-        item = MediaItem.objects.select_for_update().select_related("school", "uploaded_by").get(pk=item.pk)
+        item = MediaItem.objects.select_for_update(of=("self",)).select_related("school", "uploaded_by").get(pk=item.pk)
         for hook in BEFORE_MEDIA_DELETE:
             hook(item)
         names = sorted(set(item.file_names()) | set(_listed(storage, item.folder)))
