@@ -13,6 +13,7 @@ from schoolgate.connectors.base import MediaItem as OutgoingImage
 from schoolgate.media.models import FaceDecision, publishable_bytes, signed_link
 from schoolgate.pupils.consent import pupils_lacking_consent
 from schoolgate.pupils.models import ConsentUse
+from schoolgate.screening.school import roster_for_school
 
 # Every published post is also on the school's public news page (AW-PUB-4), so a photo needs both.
 PHOTO_USES = (ConsentUse.SOCIAL_MEDIA_PHOTO, ConsentUse.WEBSITE_PHOTO)
@@ -22,9 +23,11 @@ def post_images(post) -> list:
     return list(post.images.select_related("media_item").order_by("position", "pk"))
 
 
-def image_problems(images, *, on: dt.date) -> list[str]:
-    """Why these images may not go out on that date: deleted, unscanned, undecided faces, missing consent."""
+def image_problems(images, *, on: dt.date, text: str = "", school=None) -> list[str]:
+    """Why these images may not go out on that date: deleted, unscanned, undecided faces, missing consent,
+    and (given the post's text) a pupil shown in a photo and named in the text without consent to that."""
     problems = []
+    shown_in = {}  # pupil id -> (pupil, image number), for the naming check below
     for number, image in enumerate(images, start=1):
         item = image.media_item
         if item is None:
@@ -40,13 +43,28 @@ def image_problems(images, *, on: dt.date) -> list[str]:
                 "— tag each face in the media library, or blur it."
             )
         shown = list(item.pupils())
+        for pupil in shown:
+            shown_in.setdefault(pupil.pk, (pupil, number))
         for use in PHOTO_USES:
             for pupil in pupils_lacking_consent(shown, use, on):
                 problems.append(
                     f"Image {number} shows {pupil} without consent for “{ConsentUse(use).label.lower()}” on "
                     f"{on:%-d %B %Y} — blur their face or choose another photo."
                 )
+    if text and school is not None and shown_in:
+        problems += _named_without_consent(text, school, shown_in, on=on)
     return problems
+
+
+def _named_without_consent(text: str, school, shown_in: dict, *, on: dt.date) -> list[str]:
+    """A pupil both shown in a photo and named in the text needs consent for "name published with a photo"."""
+    named = {pupil_id for match in roster_for_school(school).find(text) for pupil_id in match.pupil_ids}
+    pupils = [shown_in[pupil_id][0] for pupil_id in sorted(named & shown_in.keys())]
+    return [
+        f"The text names {pupil}, who is shown in image {shown_in[pupil.pk][1]}, without consent for "
+        f"“{ConsentUse.NAME_WITH_PHOTO.label.lower()}” — take the name out or blur the face."
+        for pupil in pupils_lacking_consent(pupils, ConsentUse.NAME_WITH_PHOTO, on)
+    ]
 
 
 def outgoing_images(images) -> list[OutgoingImage]:

@@ -205,7 +205,7 @@ def detail(request, slug, pk):
         "acting_role": acting_role,
         "review_form": ReviewForm(images=images),
         "images": images,
-        "image_problems": image_problems(images, on=consent_date(post))
+        "image_problems": image_problems(images, on=consent_date(post), text=post.text, school=school)
         if images and post.status not in {PostStatus.PUBLISHED, PostStatus.WITHDRAWN}
         else [],
         "approvals_needed": settings_in_force(school).required_reviewers,

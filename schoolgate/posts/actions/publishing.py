@@ -154,7 +154,7 @@ def _problems_at_publish_time(delivery: Delivery) -> tuple[str, list[str]]:
         problems.append(f"{account.name} is {reason}: reconnect it, then retry.")
     # Consent may have been withdrawn, or a face added, since approval (RS-IMG-2): check on the day it goes out.
     images = post_images(post)
-    gate = image_problems(images, on=timezone.localdate())
+    gate = image_problems(images, on=timezone.localdate(), text=post.text, school=post.school)
     problems += gate
     media = outgoing_images(images) if images and not gate else ()
     problems += [f"{account.name}: {p}" for p in check_post(connector_class(account.network), delivery.text, media)]

@@ -87,7 +87,7 @@ def screen_post(post: Post) -> list[Finding]:
 def post_problems(post: Post) -> list[str]:
     """Everything that stops this post going to review or being agreed: the checks above plus the image gate."""
     images = post_images(post)
-    gate = image_problems(images, on=consent_date(post))
+    gate = image_problems(images, on=consent_date(post), text=post.text, school=post.school)
     problems = problems_before_review(
         text=post.text,
         accounts=list(post.accounts.all()),
@@ -116,7 +116,7 @@ def unresolved_blocking_findings(post: Post) -> list[Finding]:
 
 
 def _refuse_if_blocked(post: Post) -> None:
-    gate = image_problems(post_images(post), on=consent_date(post))
+    gate = image_problems(post_images(post), on=consent_date(post), text=post.text, school=post.school)
     if gate:
         raise ValidationError(gate)
     blocking = unresolved_blocking_findings(post)

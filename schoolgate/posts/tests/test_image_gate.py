@@ -204,3 +204,17 @@ def test_it_shows_the_published_photo_on_the_news_page_until_the_post_comes_down
     assert image_url in feed
     request_takedown(post, reason="Consent withdrawn", by=cast.head)
     assert client.get(image_url).status_code == 404
+
+
+@pytest.mark.clause("RS-IMG-2")
+def test_it_needs_consent_to_name_a_pupil_shown_in_the_photo(cast, account, photo, pupil):
+    media_actions.tag_face(photo.faces.get(), by=cast.alice, pupil=pupil)
+    answer(cast, pupil, ConsentDecision.GIVEN)  # photo consent only
+    post = create_draft(
+        cast.school, by=cast.alice, text="Eileen won the science prize!", accounts=[account], images=[photo]
+    )
+    with pytest.raises(ValidationError, match="names Eileen Collins, who is shown in image 1"):
+        submit_for_review(post, by=cast.alice)
+    answer(cast, pupil, ConsentDecision.GIVEN, uses=[ConsentUse.NAME_WITH_PHOTO])
+    submit_for_review(post, by=cast.alice)
+    assert Post.objects.get(pk=post.pk).status == PostStatus.IN_REVIEW
