@@ -66,6 +66,11 @@ class Post(models.Model):
             PostStatus.REJECTED,
         }
 
+    @property
+    def is_withdrawable(self) -> bool:
+        """Not withdrawn already, and not live: a published post is taken down instead."""
+        return self.status not in {PostStatus.WITHDRAWN, PostStatus.PUBLISHED}
+
     def current_reviews(self):
         return self.reviews.filter(revision=self.revision, voided_at__isnull=True).select_related("reviewer")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,9 +14,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from schoolgate.audit.models import AuditEntry
-from schoolgate.official_accounts.actions import is_authorised
 from schoolgate.policy.models import settings_in_force
 from schoolgate.posts import actions
+from schoolgate.posts.actions.publishing import may_publish_on
 from schoolgate.posts.actions.review import consent_date
 from schoolgate.posts.actions.takedown import can_delete_through_api
 from schoolgate.posts.forms import PostForm, ReviewForm
@@ -125,6 +126,17 @@ def _message_for(error) -> str:
     return " ".join(getattr(error, "messages", [str(error)]))
 
 
+def _carry_out(request, act, *, success: str) -> bool:
+    """Run an action for a form post; its refusal, or `success`, becomes the message on the next page."""
+    try:
+        act()
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _message_for(error))
+        return False
+    messages.success(request, success)
+    return True
+
+
 @login_required
 def post_list(request, slug):
     school = school_for(request, slug, "school.view")
@@ -184,7 +196,7 @@ def detail(request, slug, pk):
     post = _post(school, pk)
     approvers, acting_role = actions.final_approvers(post) if post.status == PostStatus.AWAITING_APPROVAL else ([], "")
     findings = actions.screen_post(post)
-    deliveries = list(post.deliveries.select_related("account", "recorded_by"))
+    deliveries = list(post.deliveries.select_related("account__school", "recorded_by"))
     images = post_images(post)
     override = post.overrides.filter(revision=post.revision).select_related("by").first()
     blocking = [f for f in findings if f.is_blocking]
@@ -211,7 +223,7 @@ def detail(request, slug, pk):
         "approvals_needed": settings_in_force(school).required_reviewers,
         "approvals_given": post.colleague_approvals().count(),
         "deliveries": deliveries,
-        "can_publish": {d.pk for d in deliveries if _can_publish(request.user, d)},
+        "can_publish": {d.pk for d in deliveries if may_publish_on(request.user, d.account)},
         "history": history_of(post),
         "can_take_down": post.published_at is not None and has_permission(request.user, school, "posts.take_down"),
         "takedowns": post.takedowns.all(),
@@ -223,11 +235,9 @@ def detail(request, slug, pk):
 @require_POST
 def submit(request, slug, pk):
     school = school_for(request, slug, "school.view")
-    try:
-        actions.submit_for_review(_post(school, pk), by=request.user)
-        messages.success(request, "Sent for review.")
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_for(error))
+    _carry_out(
+        request, lambda: actions.submit_for_review(_post(school, pk), by=request.user), success="Sent for review."
+    )
     return redirect("posts:detail", slug, pk)
 
 
@@ -259,11 +269,11 @@ def review(request, slug, pk):
 @require_POST
 def withdraw(request, slug, pk):
     school = school_for(request, slug, "school.view")
-    try:
-        actions.withdraw_post(_post(school, pk), by=request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, "Withdrawn: it will not be published.")
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_for(error))
+    _carry_out(
+        request,
+        lambda: actions.withdraw_post(_post(school, pk), by=request.user, reason=request.POST.get("reason", "")),
+        success="Withdrawn: it will not be published.",
+    )
     return redirect("posts:detail", slug, pk)
 
 
@@ -271,16 +281,12 @@ def withdraw(request, slug, pk):
 @require_POST
 def override(request, slug, pk):
     school = school_for(request, slug, "school.view")
-    try:
-        actions.override_findings(_post(school, pk), by=request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, "Override recorded: reviewers may now agree this version.")
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_for(error))
+    _carry_out(
+        request,
+        lambda: actions.override_findings(_post(school, pk), by=request.user, reason=request.POST.get("reason", "")),
+        success="Override recorded: reviewers may now agree this version.",
+    )
     return redirect("posts:detail", slug, pk)
-
-
-def _can_publish(user, delivery: Delivery) -> bool:
-    return is_authorised(user, delivery.account) or has_permission(user, delivery.post.school, "accounts.manage")
 
 
 def _delivery(school, pk, delivery_pk) -> Delivery:
@@ -293,11 +299,8 @@ def _delivery(school, pk, delivery_pk) -> Delivery:
 @require_POST
 def retry_delivery(request, slug, pk, delivery_pk):
     school = school_for(request, slug, "school.view")
-    try:
-        actions.retry_delivery(_delivery(school, pk, delivery_pk), by=request.user)
-        messages.success(request, "Trying again now.")
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_for(error))
+    delivery = _delivery(school, pk, delivery_pk)
+    _carry_out(request, lambda: actions.retry_delivery(delivery, by=request.user), success="Trying again now.")
     return redirect("posts:detail", slug, pk)
 
 
@@ -308,15 +311,13 @@ def record_delivery(request, slug, pk, delivery_pk):
     school = school_for(request, slug, "school.view")
     delivery = _delivery(school, pk, delivery_pk)
     url = request.POST.get("url", "")
-    try:
-        if delivery.status == DeliveryStatus.UNCERTAIN:
-            actions.resolve_uncertain_delivery(delivery, by=request.user, url=url)
-            messages.success(request, "Recorded as published." if url.strip() else "Sending it now.")
-        else:
-            actions.record_manual_publication(delivery, by=request.user, url=url)
-            messages.success(request, "Recorded as published.")
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_for(error))
+    uncertain = delivery.status == DeliveryStatus.UNCERTAIN
+    act = actions.resolve_uncertain_delivery if uncertain else actions.record_manual_publication
+    _carry_out(
+        request,
+        functools.partial(act, delivery, by=request.user, url=url),
+        success="Sending it now." if uncertain and not url.strip() else "Recorded as published.",
+    )
     return redirect("posts:detail", slug, pk)
 
 
@@ -324,8 +325,9 @@ def deliveries_needing_attention(user, school) -> list[Delivery]:
     """Failed, uncertain and by-hand deliveries on accounts this person may publish to."""
     stuck = Delivery.objects.filter(
         post__school=school, status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN, DeliveryStatus.MANUAL]
-    ).select_related("post__school", "account")
-    return [d for d in stuck if _can_publish(user, d)]
+    ).select_related("post__school", "account__school")
+    allowed = {account.pk: may_publish_on(user, account) for account in {d.account for d in stuck}}
+    return [d for d in stuck if allowed[d.account_id]]
 
 
 def approver_roles_of(user, school) -> list[dict]:
@@ -351,18 +353,16 @@ def set_away(request, slug):
     until = request.POST.get("until", "").strip()
     try:
         until_date = dt.date.fromisoformat(until) if until else None
-        if until_date and until_date < timezone.localdate():
-            raise ValidationError("Choose today or a later date.")
-        actions.set_away(school, by=request.user, role=request.POST.get("role", ""), until=until_date)
     except ValueError:
         messages.error(request, "Give the date you are back, e.g. 2026-12-04.")
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_for(error))
-    else:
-        messages.success(
-            request,
-            f"Away until {until_date:%-d %B}: the deputy covers final approvals." if until_date else "Welcome back.",
-        )
+        return redirect("home:dashboard", slug)
+    _carry_out(
+        request,
+        lambda: actions.set_away(school, by=request.user, role=request.POST.get("role", ""), until=until_date),
+        success=f"Away until {until_date:%-d %B}: the deputy covers final approvals."
+        if until_date
+        else "Welcome back.",
+    )
     return redirect("home:dashboard", slug)
 
 
@@ -393,13 +393,13 @@ def takedowns(request, slug):
 @require_POST
 def request_takedown(request, slug, pk):
     school = school_for(request, slug, "posts.take_down")
-    try:
-        actions.request_takedown(_post(school, pk), by=request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, "Taken off the news page; now remove it from the networks.")
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_for(error))
-        return redirect("posts:detail", slug, pk)
-    return redirect("posts:takedowns", slug)
+    if _carry_out(
+        request,
+        lambda: actions.request_takedown(_post(school, pk), by=request.user, reason=request.POST.get("reason", "")),
+        success="Taken off the news page; now remove it from the networks.",
+    ):
+        return redirect("posts:takedowns", slug)
+    return redirect("posts:detail", slug, pk)
 
 
 @login_required
@@ -418,11 +418,9 @@ def take_down(request, slug, pk):
 @require_POST
 def record_removal(request, slug, pk, delivery_pk):
     school = school_for(request, slug, "posts.take_down")
-    try:
-        actions.record_manual_removal(
-            _delivery(school, pk, delivery_pk), by=request.user, note=request.POST.get("note", "")
-        )
-        messages.success(request, "Recorded.")
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_for(error))
+    delivery = _delivery(school, pk, delivery_pk)
+    note = request.POST.get("note", "")
+    _carry_out(
+        request, lambda: actions.record_manual_removal(delivery, by=request.user, note=note), success="Recorded."
+    )
     return redirect("posts:takedowns", slug)

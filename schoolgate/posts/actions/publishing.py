@@ -133,18 +133,19 @@ def _claim(delivery_id: int, *, now: dt.datetime) -> Delivery | None:
     return delivery
 
 
-def _problems_at_publish_time(delivery: Delivery) -> tuple[str, list[str]]:
+def _problems_at_publish_time(delivery: Delivery) -> tuple[str, list[str], list]:
     """Re-check at the moment of publishing what approval checked: things change after approval.
 
-    Returns (status, problems): CANCELLED when the post must not go at all, FAILED when a person must act.
+    Returns (status, problems, media): CANCELLED when the post must not go at all, FAILED when a person must
+    act; and the photos to send, read once here for both the size check and the network.
     """
     from schoolgate.posts.actions.review import unresolved_blocking_findings
 
     post, account = delivery.post, delivery.account
     if post.status == PostStatus.WITHDRAWN or post.removed_at:
-        return DeliveryStatus.CANCELLED, ["The post was withdrawn before it went out."]
+        return DeliveryStatus.CANCELLED, ["The post was withdrawn before it went out."], []
     if post.status not in {PostStatus.APPROVED, PostStatus.PUBLISHED}:
-        return DeliveryStatus.CANCELLED, [f"The post is {post.get_status_display().lower()}, no longer approved."]
+        return DeliveryStatus.CANCELLED, [f"The post is {post.get_status_display().lower()}, no longer approved."], []
     problems = []
     if not account.is_approved:
         problems.append(f"{account.name} is {account.get_status_display().lower()}, no longer an approved account.")
@@ -156,11 +157,16 @@ def _problems_at_publish_time(delivery: Delivery) -> tuple[str, list[str]]:
     images = post_images(post)
     gate = image_problems(images, on=timezone.localdate(), text=post.text, school=post.school)
     problems += gate
-    media = outgoing_images(images) if images and not gate else ()
+    media = []
+    if images and not gate:
+        try:
+            media = outgoing_images(images)
+        except MediaNotReady as error:  # a face was added to a photo in the moment since the gate looked
+            problems.append(str(error))
     problems += [f"{account.name}: {p}" for p in check_post(connector_class(account.network), delivery.text, media)]
     # The roster or the school's rules may have changed since approval (a new pupil, a stricter naming rule).
     problems += [f"Screening: “{f.text}”: {f.message}" for f in unresolved_blocking_findings(post)]
-    return (DeliveryStatus.FAILED, problems) if problems else ("", [])
+    return (DeliveryStatus.FAILED, problems, media) if problems else ("", [], media)
 
 
 @transaction.atomic
@@ -324,7 +330,7 @@ def send_delivery(delivery_id: int) -> str:
     if delivery is None:
         return ""
     recovering = delivery.outcome_unknown_since is not None
-    status, problems = _problems_at_publish_time(delivery)
+    status, problems, media = _problems_at_publish_time(delivery)
     if problems and not recovering:
         _finish_without_sending(delivery, status=status, problems=problems)
         return status
@@ -350,11 +356,7 @@ def send_delivery(delivery_id: int) -> str:
                 )
                 return DeliveryStatus.UNCERTAIN
         if published is None:
-            media = outgoing_images(post_images(delivery.post))
             published = connector.publish(delivery.text, media=media, key=delivery.key)
-    except MediaNotReady as error:  # a face was added to a photo in the moment since the check above
-        _finish_without_sending(delivery, status=DeliveryStatus.FAILED, problems=[str(error)])
-        return DeliveryStatus.FAILED
     except ConnectorError as error:
         # Without a status the request may have reached the network (timeout, dropped connection).
         outcome_unknown = error.status is None or error.status >= 500
@@ -363,8 +365,13 @@ def send_delivery(delivery_id: int) -> str:
     return DeliveryStatus.PUBLISHED
 
 
+def may_publish_on(user, account) -> bool:
+    """Who retries, records or checks a delivery: the account's authorised staff, or the school's leaders."""
+    return has_permission(user, account.school, "accounts.manage") or is_authorised(user, account)
+
+
 def _require_publisher(delivery: Delivery, by) -> None:
-    if not (has_permission(by, delivery.post.school, "accounts.manage") or is_authorised(by, delivery.account)):
+    if not may_publish_on(by, delivery.account):
         raise PermissionDenied("Only the account's authorised staff or the school's leaders can do this.")
 
 

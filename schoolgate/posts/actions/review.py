@@ -23,6 +23,7 @@ from schoolgate.posts.actions.publishing import (
 )
 from schoolgate.posts.images import image_problems, outgoing_images, post_images
 from schoolgate.posts.models import (
+    DeliveryStatus,
     ImageConfirmation,
     Post,
     PostImage,
@@ -343,7 +344,7 @@ def _approve(post: Post, *, by) -> None:
     audit.log("posts.approved", actor=by, target=post, detail={"revision": post.revision, "text": post.text})
     deliveries = schedule_deliveries(post)
     when = f"at {timezone.localtime(post.scheduled_for):%d %b %Y %H:%M}" if post.scheduled_for else "now"
-    manual = [d.account.name for d in deliveries if d.status == "manual"]
+    manual = [d.account.name for d in deliveries if d.status == DeliveryStatus.MANUAL]
     notify(
         [post.author],
         school=post.school,
@@ -385,6 +386,43 @@ def _return_to_author(post: Post, *, by, reason: str, stage: str) -> None:
     )
 
 
+def _record_decision(
+    post: Post,
+    *,
+    by,
+    stage: str,
+    decision: str,
+    reason: str,
+    confirmed_images,
+    action: str,
+    acting_role: str = "",
+) -> Review:
+    """What agreeing or returning has in common at both stages: a reason to return; screening, the image gate
+    and each image confirmed to agree; the review, its image confirmations and the audit entry."""
+    if decision == ReviewDecision.REJECTED and not reason.strip():
+        raise ValidationError({"reason": "Say why the post is returned, so the author can put it right."})
+    images = []
+    if decision == ReviewDecision.APPROVED:
+        _refuse_if_blocked(post)
+        images = _check_images_confirmed(post, confirmed_images)
+    review = Review.objects.create(
+        post=post,
+        reviewer=by,
+        stage=stage,
+        decision=decision,
+        reason=reason.strip(),
+        acting_role=acting_role,
+        revision=post.revision,
+        at=timezone.now(),
+    )
+    _record_confirmations(review, images)
+    detail = {"decision": decision, "reason": reason.strip(), "revision": post.revision}
+    if stage == ReviewStage.FINAL:
+        detail["acting_role"] = acting_role
+    audit.log(action, actor=by, target=post, detail={**detail, "images_confirmed": [i.pk for i in images]})
+    return review
+
+
 @transaction.atomic
 def review_post(post: Post, *, by, decision: str, reason: str = "", confirmed_images=()) -> Review:
     """A colleague other than the author agrees the post or returns it with a reason (AW-PUB-1)."""
@@ -397,32 +435,14 @@ def review_post(post: Post, *, by, decision: str, reason: str = "", confirmed_im
         raise ValidationError(f"This post is {post.get_status_display().lower()}, not waiting for review.")
     if post.current_reviews().filter(reviewer=by, stage=ReviewStage.COLLEAGUE).exists():
         raise ValidationError("You have already reviewed this version of the post.")
-    if decision == ReviewDecision.REJECTED and not reason.strip():
-        raise ValidationError({"reason": "Say why the post is returned, so the author can put it right."})
-    images = []
-    if decision == ReviewDecision.APPROVED:
-        _refuse_if_blocked(post)
-        images = _check_images_confirmed(post, confirmed_images)
-    review = Review.objects.create(
-        post=post,
-        reviewer=by,
+    review = _record_decision(
+        post,
+        by=by,
         stage=ReviewStage.COLLEAGUE,
         decision=decision,
-        reason=reason.strip(),
-        revision=post.revision,
-        at=timezone.now(),
-    )
-    _record_confirmations(review, images)
-    audit.log(
-        "posts.reviewed",
-        actor=by,
-        target=post,
-        detail={
-            "decision": decision,
-            "reason": reason.strip(),
-            "revision": post.revision,
-            "images_confirmed": [i.pk for i in images],
-        },
+        reason=reason,
+        confirmed_images=confirmed_images,
+        action="posts.reviewed",
     )
     if decision == ReviewDecision.REJECTED:
         _return_to_author(post, by=by, reason=reason.strip(), stage=ReviewStage.COLLEAGUE)
@@ -444,34 +464,15 @@ def final_approve_post(
     approvers, acting_role = final_approvers(post)
     if by not in approvers:
         raise PermissionDenied("The school's policy names someone else for final approval of this post.")
-    if decision == ReviewDecision.REJECTED and not reason.strip():
-        raise ValidationError({"reason": "Say why the post is returned, so the author can put it right."})
-    images = []
-    if decision == ReviewDecision.APPROVED:
-        _refuse_if_blocked(post)
-        images = _check_images_confirmed(post, confirmed_images)
-    review = Review.objects.create(
-        post=post,
-        reviewer=by,
+    review = _record_decision(
+        post,
+        by=by,
         stage=ReviewStage.FINAL,
         decision=decision,
-        reason=reason.strip(),
+        reason=reason,
+        confirmed_images=confirmed_images,
         acting_role=acting_role,
-        revision=post.revision,
-        at=timezone.now(),
-    )
-    _record_confirmations(review, images)
-    audit.log(
-        "posts.final_decision",
-        actor=by,
-        target=post,
-        detail={
-            "decision": decision,
-            "reason": reason.strip(),
-            "acting_role": acting_role,
-            "revision": post.revision,
-            "images_confirmed": [i.pk for i in images],
-        },
+        action="posts.final_decision",
     )
     if decision == ReviewDecision.REJECTED:
         _return_to_author(post, by=by, reason=reason.strip(), stage=ReviewStage.FINAL)
@@ -500,5 +501,7 @@ def set_away(school, *, by, role: str, until: dt.date | None) -> None:
     """Mark oneself away in a role, so the policy's deputy covers its approvals until then."""
     if not has_role(by, school, role):
         raise PermissionDenied("You do not hold that role here.")
+    if until is not None and until < timezone.localdate():
+        raise ValidationError("Choose today or a later date.")
     Membership.objects.filter(school=school, user=by, role=role).update(away_until=until)
     audit.log("school.member.away", actor=by, school=school, detail={"role": role, "until": until})

@@ -29,6 +29,11 @@ def _worklist_url(post: Post) -> str:
     return reverse("posts:takedowns", args=[post.school.slug])
 
 
+def _require_taker(user, school) -> None:
+    if not has_permission(user, school, "posts.take_down"):
+        raise PermissionDenied("Only leaders and the safeguarding leads take posts down.")
+
+
 def _people_who_take_down(school):
     return school.members_with_role(*PERMISSIONS["posts.take_down"])
 
@@ -37,8 +42,8 @@ def _people_who_take_down(school):
 def request_takedown(post: Post, *, reason: str, by=None, pupil=None) -> Takedown | None:
     """Open a take-down of a live post (None when it is not live). `by` is None when consent changes start it."""
     post = Post.objects.select_for_update().select_related("school").get(pk=post.pk)
-    if by is not None and not has_permission(by, post.school, "posts.take_down"):
-        raise PermissionDenied("Only leaders and the safeguarding leads take posts down.")
+    if by is not None:
+        _require_taker(by, post.school)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the post must come down."})
     if post.published_at is None:
@@ -123,8 +128,7 @@ def _mark_removed(delivery: Delivery, *, by, note: str) -> None:
 
 def take_down(post: Post, *, by) -> list[str]:
     """Delete every live copy the networks let us delete; return what is left for a person to do by hand."""
-    if not has_permission(by, post.school, "posts.take_down"):
-        raise PermissionDenied("Only leaders and the safeguarding leads take posts down.")
+    _require_taker(by, post.school)
     left = []
     for delivery in live_deliveries(post):
         name = delivery.account.name
@@ -149,8 +153,7 @@ def take_down(post: Post, *, by) -> list[str]:
 def record_manual_removal(delivery: Delivery, *, by, note: str) -> Delivery:
     """Where the API cannot delete (or the post was made by hand): what a person did instead, and when."""
     delivery = Delivery.objects.select_for_update().select_related("post__school", "account").get(pk=delivery.pk)
-    if not has_permission(by, delivery.post.school, "posts.take_down"):
-        raise PermissionDenied("Only leaders and the safeguarding leads take posts down.")
+    _require_taker(by, delivery.post.school)
     if delivery.status != DeliveryStatus.PUBLISHED:
         raise ValidationError(f"This copy is {delivery.get_status_display().lower()}, not live.")
     if not note.strip():
