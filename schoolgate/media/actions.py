@@ -82,6 +82,7 @@ def _delete_files(names: Iterable[str]) -> None:
 
 
 def _refresh_status(item: MediaItem) -> None:
+    """Keep the stored status (the library lists and filters by it) in step with the scan and the faces."""
     if item.faces_scanned_at is None:
         status = MediaStatus.SCANNING
     elif item.unresolved_faces().exists():
@@ -229,11 +230,9 @@ def upload_media(
             )
             item.original.name = _save_file(f"{item.folder}/original.{EXTENSIONS[kind]}", data, saved)
             _save_derivatives(item, rendered, saved)
-            item.status = (
-                MediaStatus.SCANNING if boxes is None else MediaStatus.NEEDS_REVIEW if boxes else MediaStatus.READY
-            )
             item.save()
             Face.objects.bulk_create(_face_rows(item, boxes or []))
+            _refresh_status(item)
             audit.log(
                 "media.uploaded",
                 actor=by,
