@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import time
 from dataclasses import dataclass
 
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
@@ -131,6 +132,11 @@ def browser_log_in(page, user, *, with_code: bool = False) -> None:
     page.click("button[type=submit]")
     if with_code:
         page.wait_for_selector("input[name=code]")
+        # A code typed in the last moments of its 30-second step may reach the server in the next one, which
+        # refuses it: wait for a fresh step, as a person would for the app to turn over.
+        left = 30 - timezone.now().timestamp() % 30
+        if left < 3:
+            time.sleep(left + 0.1)
         page.fill("input[name=code]", totp_code())
         page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/s/"))
