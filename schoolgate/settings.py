@@ -154,6 +154,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "schoolgate" / "static"]
+# Face detector for uploaded photos: empty picks the first that runs here (libfacedetection on x86-64 with AVX2,
+# else BlazeFace); "blazeface" or "libfacedetection" forces one (schoolgate/media/face_detectors.py).
+FACE_DETECTOR = os.getenv("FACE_DETECTOR", "")
+
 # Uploaded photos: local disk under DATA_DIR by default, or an S3-compatible bucket when MEDIA_S3_BUCKET is
 # set. Neither is ever served directly (no static or media URL points at them, and S3 objects are private):
 # files go out only through the media app's permission-checked view, so deleting one makes it unreachable.

