@@ -26,6 +26,11 @@ ISSUE_FRESH_FOR = dt.timedelta(days=2)
 DIGEST_PERIOD = dt.timedelta(days=7)
 # After a missed week the next issue also covers it, but never reaches back further than this.
 LONGEST_PERIOD = dt.timedelta(days=14)
+# Addresses kept without a reason are personal data held for nothing: one nobody confirmed is forgotten after
+# a week (the confirmation link is long dead); an unsubscribed one after a month, long enough to answer "why
+# did the digest stop?", too short to become a list of the families who left.
+UNCONFIRMED_KEPT_FOR = dt.timedelta(days=7)
+UNSUBSCRIBED_KEPT_FOR = dt.timedelta(days=30)
 
 
 def public_posts(school: School):
@@ -242,3 +247,39 @@ def retry_unsent_digests(*, now: dt.datetime) -> int:
     """Re-enqueue deliveries of fresh issues whose job was lost or whose worker died mid-send."""
     issues = DigestIssue.objects.filter(created_at__gte=now - ISSUE_FRESH_FOR, created_at__lte=now)
     return sum(queue_digest_deliveries(issue, now=now) for issue in issues)
+
+
+def forget_stale_addresses(*, now: dt.datetime) -> int:
+    """Delete the addresses there is no reason to keep: pending with no sign-up for UNCONFIRMED_KEPT_FOR, or
+    unsubscribed UNSUBSCRIBED_KEPT_FOR ago (with their delivery records). One audit entry per school gives the
+    counts, never an address. Returns how many addresses were deleted; a second run the same day deletes none."""
+    unconfirmed_before, unsubscribed_before = now - UNCONFIRMED_KEPT_FOR, now - UNSUBSCRIBED_KEPT_FOR
+    stale = DigestSubscriber.objects.filter(
+        Q(
+            status=SubscriberStatus.PENDING,
+            created_at__lt=unconfirmed_before,
+        )
+        & (Q(confirmation_requested_at__isnull=True) | Q(confirmation_requested_at__lt=unconfirmed_before))
+        | Q(status=SubscriberStatus.UNSUBSCRIBED, unsubscribed_at__lt=unsubscribed_before)
+        | Q(status=SubscriberStatus.UNSUBSCRIBED, unsubscribed_at__isnull=True, created_at__lt=unsubscribed_before)
+    )
+    forgotten = 0
+    for school in School.objects.filter(pk__in=stale.values("school")):
+        with transaction.atomic():
+            # Locked, then counted: a sign-up arriving meanwhile waits, and finds its row gone or kept whole.
+            rows = dict(stale.filter(school=school).select_for_update().values_list("pk", "status"))
+            if not rows:
+                continue  # another worker got there first
+            DigestSubscriber.objects.filter(pk__in=rows).delete()
+            statuses = list(rows.values())
+            audit.log(
+                "news.digest.addresses_forgotten",
+                actor="system",
+                school=school,
+                detail={
+                    "unconfirmed": statuses.count(SubscriberStatus.PENDING),
+                    "unsubscribed": statuses.count(SubscriberStatus.UNSUBSCRIBED),
+                },
+            )
+            forgotten += len(rows)
+    return forgotten

@@ -44,3 +44,8 @@ def send_weekly_digests() -> int:
 @db_periodic_task(crontab(minute="*/15"))
 def retry_unsent_digests() -> int:
     return actions.retry_unsent_digests(now=timezone.now())
+
+
+@db_periodic_task(crontab(hour="3", minute="40"))
+def forget_stale_digest_addresses() -> int:
+    return actions.forget_stale_addresses(now=timezone.now())

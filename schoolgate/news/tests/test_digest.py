@@ -275,3 +275,46 @@ def test_it_opens_no_issue_for_a_week_without_public_news(cast, posts, mailoutbo
 
     assert actions.open_weekly_issues(now=timezone.now() + dt.timedelta(days=8)) == []
     assert not DigestIssue.objects.exists()
+
+
+@pytest.mark.clause("AW-PUB-4")
+def test_it_forgets_addresses_nobody_confirmed_within_a_week_and_unsubscribed_ones_after_a_month(cast, posts):
+    now = timezone.now()
+    days = dt.timedelta(days=1)
+
+    def subscriber(email, status, *, created, **fields):
+        made = DigestSubscriber.objects.create(school=cast.school, email=email, status=status, **fields)
+        DigestSubscriber.objects.filter(pk=made.pk).update(created_at=created)  # auto_now_add cannot be given
+        return made
+
+    never_confirmed = subscriber("old-pending@example.org", SubscriberStatus.PENDING, created=now - 8 * days)
+    asked_again = subscriber(
+        "asked-again@example.org",
+        SubscriberStatus.PENDING,
+        created=now - 40 * days,
+        confirmation_requested_at=now - days,
+    )
+    recent = subscriber("new-pending@example.org", SubscriberStatus.PENDING, created=now - 2 * days)
+    loyal = _confirmed(cast, "loyal@example.org")
+    DigestSubscriber.objects.filter(pk=loyal.pk).update(created_at=now - 400 * days)
+    left = subscriber(
+        "left@example.org", SubscriberStatus.UNSUBSCRIBED, created=now - 90 * days, unsubscribed_at=now - 31 * days
+    )
+    just_left = subscriber(
+        "just-left@example.org", SubscriberStatus.UNSUBSCRIBED, created=now - 90 * days, unsubscribed_at=now - 5 * days
+    )
+    issue = DigestIssue.objects.create(school=cast.school, week_start=now.date(), covers_from=now, covers_until=now)
+    DigestDelivery.objects.create(issue=issue, subscriber=left, sent_at=now - 60 * days)
+
+    assert actions.forget_stale_addresses(now=now) == 2
+
+    remaining = set(DigestSubscriber.objects.values_list("pk", flat=True))
+    assert remaining == {asked_again.pk, recent.pk, loyal.pk, just_left.pk}
+    assert never_confirmed.pk not in remaining and left.pk not in remaining
+    assert not DigestDelivery.objects.filter(subscriber_id=left.pk).exists()
+    (entry,) = AuditEntry.objects.filter(action="news.digest.addresses_forgotten")
+    assert entry.school == cast.school and entry.detail == {"unconfirmed": 1, "unsubscribed": 1}
+    assert "example.org" not in f"{entry.object_repr} {entry.detail} {entry.changes}"
+
+    assert actions.forget_stale_addresses(now=now) == 0  # nothing more to forget, and nothing more logged
+    assert AuditEntry.objects.filter(action="news.digest.addresses_forgotten").count() == 1
