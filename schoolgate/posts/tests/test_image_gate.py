@@ -4,6 +4,7 @@ reviewer, consent re-checked when it goes out, and withdrawal or deletion taking
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,20 @@ def test_it_needs_consent_to_name_a_pupil_shown_in_the_photo(cast, account, phot
     answer(cast, pupil, ConsentDecision.GIVEN, uses=[ConsentUse.NAME_WITH_PHOTO])
     submit_for_review(post, by=cast.alice)
     assert Post.objects.get(pk=post.pk).status == PostStatus.IN_REVIEW
+
+
+def test_a_refused_save_and_send_keeps_the_text_and_photos_chosen_and_saves_nothing(client, cast, account, photo):
+    client.force_login(cast.alice)
+    before = Post.objects.count()
+    page = client.post(
+        f"/s/{cast.school.slug}/posts/new/",
+        {"text": "Our science fair today!", "accounts": [account.pk], "images": [photo.pk], "submit": "1"},
+    )
+    assert page.status_code == 200
+    assert "neither tagged nor blurred" in page.content.decode()
+    assert Post.objects.count() == before  # the refused draft is not left behind to be saved twice
+    form = page.context["form"]
+    assert form["text"].value() == "Our science fair today!"
+    assert [str(pk) for pk in form["images"].value()] == [str(photo.pk)]
+    ticked = re.search(rf'<input type="checkbox" name="images" value="{photo.pk}"[^>]*>', page.content.decode())
+    assert ticked and "checked" in ticked.group(0)  # still ticked on the page: nothing to choose again
