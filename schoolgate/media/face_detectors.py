@@ -103,9 +103,9 @@ class LibFaceDetection:
         with self._lock:
             found = detectRGB(width, height, np.ascontiguousarray(pixels).tobytes())
         rows = [
-            (x, y, x + w, y + h, score / 100)
+            (x, y, x + w, y + h, score / 100)  # the library gives whole percent
             for x, y, w, h, score in found
-            if score >= 100 * (self.SURE_SCORE if w >= self.SURE_WIDTH else self.MIN_SCORE)
+            if score / 100 >= (self.SURE_SCORE if w >= self.SURE_WIDTH else self.MIN_SCORE)
         ]
         crowded = len(found) >= self.SATURATED
         if not rows:

