@@ -63,11 +63,14 @@ class User(AbstractUser):
         return Authenticator.objects.filter(user=self, type=Authenticator.Type.TOTP).exists()
 
     def requires_mfa(self) -> bool:
-        """True when any of the person's roles, at any school, must log in with a second factor."""
+        """True when any of the person's roles, at any school, must log in with a second factor.
+
+        Staff and superusers too: they can open the Django admin, where every school's data is.
+        """
         from schoolgate.schools.models import Membership
         from schoolgate.schools.roles import MFA_REQUIRED_ROLES
 
-        if self.is_superuser:
+        if self.is_superuser or self.is_staff:
             return True
         if self.trust_admin_of.exists():
             return True

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from schoolgate import crypto
+from schoolgate.news.models import DigestSubscriber
 from schoolgate.official_accounts.actions import store_login
 from schoolgate.official_accounts.models import EscrowedLogin, OfficialAccount
 from schoolgate.testing import TOTP_SECRET
@@ -34,6 +35,8 @@ def test_it_re_encrypts_totp_secrets_and_escrowed_logins_under_the_new_key(cast,
         status="approved",
     )
     store_login(account, by=cast.head, login="news", password="pw-rotate-me")
+    subscriber = DigestSubscriber.objects.create(school=cast.school, email="family@example.org")
+    token = subscriber.token
     old_key = settings.ENCRYPTION_KEYS[0]
     new_key = Fernet.generate_key().decode()
     settings.ENCRYPTION_KEYS = [new_key, old_key]
@@ -46,6 +49,8 @@ def test_it_re_encrypts_totp_secrets_and_escrowed_logins_under_the_new_key(cast,
         assert stored != TOTP_SECRET
         assert crypto.decrypt(stored) == TOTP_SECRET
         assert EscrowedLogin.objects.get(account=account).reveal()["password"] == "pw-rotate-me"
+        # The digest's unsubscribe links are built from the stored token, so it must survive the rotation.
+        assert DigestSubscriber.objects.get(pk=subscriber.pk).token == token
     finally:
         crypto._fernet.cache_clear()
 

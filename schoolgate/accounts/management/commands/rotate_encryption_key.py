@@ -16,6 +16,10 @@ ENCRYPTED_COLUMNS = [
     ("official_accounts.EscrowedLogin", ["login_encrypted", "password_encrypted", "notes_encrypted"]),
     ("official_accounts.Connection", ["credentials_encrypted"]),
     ("official_accounts.OAuthApp", ["client_secret_encrypted"]),
+    ("news.DigestSubscriber", ["token_encrypted"]),
+    ("concerns.Concern", ["content_encrypted"]),
+    ("concerns.Evidence", ["name_encrypted", "data_encrypted"]),
+    ("concerns.Entry", ["body_encrypted"]),
 ]
 
 
