@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -141,6 +142,10 @@ class Connector:
     # How long a retry with the same publish key is safe. None: always (the key is the record's own key, or
     # find_published can look for it); otherwise the network forgets keys after this and a person must check.
     key_remembered_for: ClassVar[dt.timedelta | None] = None
+    # The network's OAuth app is registered once per deployment (settings.NETWORK_APPS), not per server.
+    needs_deployment_app: ClassVar[bool] = False
+    # Where the network shows posts on the web: a link recorded by hand must be on one of these hosts.
+    web_hosts: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, credentials: Credentials, *, base_url: str | None = None):
         self.credentials = credentials
@@ -168,6 +173,18 @@ class Connector:
     def exchange_code(cls, *, client: OAuthClient, code: str, redirect_uri: str, state: str = "") -> Credentials:
         """OAUTH flow, step 2: swap the code from the callback for tokens (`state` lets PKCE rebuild its verifier)."""
         raise NotSupported(f"{cls.label} connects with an app password, not through a login page.")
+
+    @classmethod
+    def post_link_problem(cls, account, url: str, *, connector: Connector | None = None) -> str:
+        """Why `url` is not a post of this account on the network, as a sentence for people; "" when it is.
+
+        Used when someone records a post made by hand: the link becomes the public "View on ..." link and
+        the target of any take-down, so it must point at the account's own post. The base check is the
+        network's web address; connectors that can tell whose post it is (and ask the network, given a
+        connected `connector`) say more.
+        """
+        _parts, problem = link_on_hosts(url, cls.web_hosts, cls.label)
+        return problem
 
     # Identity and credentials
     def identity(self) -> AccountIdentity:
@@ -213,6 +230,22 @@ class Connector:
 
     def report(self, item: RemoteItem, *, reason: str) -> None:
         raise self._unsupported("reporting content")
+
+
+def link_on_hosts(url: str, hosts: frozenset[str], label: str) -> tuple[urllib.parse.SplitResult | None, str]:
+    """The parsed link if it is an https address of a post on one of `hosts`, else (None, why not)."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        return None, f"Paste the link to the post on {label}, starting https://."
+    if parts.hostname.lower().rstrip(".") not in hosts:
+        shown = sorted(hosts, key=len)[0]
+        return None, f"That link is not on {label} ({shown}); paste the link to the post on {label}."
+    if parts.path.strip("/") == "":
+        return None, f"That is {label}'s home page; paste the link to the post itself."
+    return parts, ""
 
 
 def check_post(connector_class: type[Connector], text: str, media: Sequence[MediaItem] = ()) -> list[str]:

@@ -1,14 +1,20 @@
-"""All outbound HTTP to networks goes through here: timeouts, error mapping, rate-limit headers."""
+"""All outbound HTTP to networks goes through here: timeouts, the address guard, error mapping, rate-limit headers.
+
+Error messages say in words what went wrong; they never repeat what the other server sent back beyond
+its own short error message, so a server cannot use Schoolgate to show people (or an attacker) its pages.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import time
+import urllib.parse
 from collections.abc import Callable
 
 import httpx
 from django.utils import timezone
 
+from schoolgate.connectors.addresses import describe_transport_error, guarded_transport
 from schoolgate.connectors.base import ConnectorError
 
 TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
@@ -18,10 +24,11 @@ USER_AGENT = "Schoolgate/0.1 (+https://github.com/schoolgate)"
 def client(
     *, base_url: str = "", headers: dict | None = None, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
+    """A client with timeouts and no redirects; every real request goes through the address guard."""
     return httpx.Client(
         base_url=base_url,
         timeout=TIMEOUT,
-        transport=transport,
+        transport=transport or guarded_transport(),
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         follow_redirects=False,
     )
@@ -57,16 +64,15 @@ def json_or_error(
             body = None
     if response.is_success:
         if body is None:
-            snippet = response.text[:80].replace("\n", " ")
             raise ConnectorError(
-                f"{network} answered with {content_type or 'no content type'} instead of JSON "
-                f"(starts: {snippet!r}); the service may be down or behind a captive portal.",
+                f"{network} answered with {_kind_of(content_type)} instead of the data Schoolgate asked for; "
+                "the service may be down, in maintenance or behind a login page.",
                 permanent=False,
                 status=response.status_code,
             )
         return body
     detail = describe_error(body) if (describe_error and isinstance(body, dict)) else ""
-    detail = detail or (response.text[:200] if body is None else str(body)[:200])
+    detail = short(detail) or "no reason given"
     status = response.status_code
     message = f"{network} refused the request (HTTP {status}): {detail}"
     if status == 429:
@@ -78,14 +84,39 @@ def json_or_error(
     raise ConnectorError(message, permanent=True, status=status)
 
 
+def short(text: str, limit: int = 200) -> str:
+    """A remote error message as one short line (it is shown to people and stored)."""
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _kind_of(content_type: str) -> str:
+    kind = content_type.split(";")[0].strip().lower()
+    if not kind:
+        return "no content type"
+    return "a web page" if kind in ("text/html", "application/xhtml+xml") else kind
+
+
 def call(send: Callable[[], httpx.Response], *, network: str) -> httpx.Response:
     """Send once, turning transport failures (timeouts, refused connections) into transient errors."""
     try:
         return send()
+    except ConnectorError:
+        raise  # the address guard said no, in words already
     except httpx.TimeoutException as exc:
-        raise ConnectorError(f"{network} did not answer in time ({exc.__class__.__name__}).") from exc
+        raise ConnectorError(f"{network} did not answer in time.") from exc
     except httpx.TransportError as exc:
-        raise ConnectorError(f"Could not reach {network}: {exc}") from exc
+        raise ConnectorError(f"Could not reach {network}: {describe_transport_error(exc, host=_host(exc))}") from exc
+
+
+def _host(exc: httpx.TransportError) -> str:
+    """The host the request was for (the Host header: the guard may have pinned the URL to an address)."""
+    try:
+        request = exc.request
+    except RuntimeError:  # httpx raises when the error was not given its request
+        return ""
+    header = request.headers.get("host", "")
+    return (urllib.parse.urlsplit(f"//{header}").hostname if header else None) or request.url.host
 
 
 def with_retries(

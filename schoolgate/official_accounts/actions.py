@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from schoolgate import crypto
 from schoolgate.audit import actions as audit
-from schoolgate.connectors.base import AccountIdentity, ConnectorError, Credentials
+from schoolgate.connectors.addresses import UnsafeAddress, check_url
+from schoolgate.connectors.base import AccountIdentity, ConnectionFlow, ConnectorError, Credentials
+from schoolgate.connectors.registry import connector_class, is_set_up
 from schoolgate.notifications.actions import notify
 from schoolgate.official_accounts.models import (
     AccountStatus,
@@ -79,6 +81,14 @@ def propose_account(school, *, by, data: dict) -> OfficialAccount:
     )
     account.full_clean(exclude=["proposed_by"])
     _check_domain(account)
+    if account.instance_url:
+        # Schoolgate will call this server when the account is connected: say now if it never could.
+        try:
+            account.instance_url = check_url(account.instance_url, what="Mastodon server")
+        except UnsafeAddress as error:
+            raise ValidationError({"instance_url": error.message}) from error
+        except ConnectorError:
+            pass  # not found just now (DNS): checked again, and explained, when the account is connected
     account.save()
     audit.log(
         "accounts.proposed",
@@ -110,11 +120,13 @@ def approve_account(account: OfficialAccount, *, by, reason: str = "") -> Offici
     _require_approver(account, by)
     if account.status != AccountStatus.PROPOSED:
         raise ValidationError(f"This account is {account.get_status_display().lower()}, not awaiting a decision.")
+    # Checked again here: the school's domains may have changed since the proposal (AW-ACC-4).
     _check_domain(account)
     account.status, account.decided_by, account.decided_at = AccountStatus.APPROVED, by, timezone.now()
     account.decision_reason = reason
     account.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
     audit.log("accounts.approved", actor=by, target=account, detail={"reason": reason})
+    _authorise_proposer(account, by=by)
     notify(
         [account.proposed_by] if account.proposed_by else [],
         school=account.school,
@@ -123,6 +135,29 @@ def approve_account(account: OfficialAccount, *, by, reason: str = "") -> Offici
         url=_account_url(account),
     )
     return account
+
+
+def _authorise_proposer(account: OfficialAccount, *, by) -> None:
+    """Whoever proposed the account runs it once approved, if they are staff who may post (AW-PUB-6).
+
+    Volunteers and governors may propose but not post, so they are not added; the leaders can change the
+    list at any time.
+    """
+    proposer = account.proposed_by
+    # "posts.review" is the set of people employed at the school: the ones who draft and review posts.
+    if proposer is None or not has_permission(proposer, account.school, "posts.review"):
+        return
+    if account.authorised_staff.filter(pk=proposer.pk).exists():
+        return
+    before = sorted(account.authorised_staff.values_list("email", flat=True))
+    account.authorised_staff.add(proposer)
+    audit.log(
+        "accounts.authorised_staff.changed",
+        actor=by,
+        target=account,
+        changes={"authorised_staff": [before, sorted([*before, proposer.email])]},
+        detail={"why": "The proposer is authorised on the account they proposed."},
+    )
 
 
 @transaction.atomic
@@ -250,18 +285,74 @@ def reveal_login(account: OfficialAccount, *, by, reason: str, code: str) -> dic
         return escrow.reveal()
 
 
+def may_connect(user, account: OfficialAccount) -> bool:
+    """Leaders, and the account's authorised staff, connect it (AW-ACC-6)."""
+    return has_permission(user, account.school, "accounts.manage") or is_authorised(user, account)
+
+
+def require_connectable(account: OfficialAccount, *, by) -> None:
+    """Everything that must hold before Schoolgate calls any server on the account's behalf.
+
+    Checked first, so that someone not allowed to connect the account cannot make Schoolgate call anything.
+    """
+    if not may_connect(by, account):
+        raise PermissionDenied("Only the school's leaders or the account's authorised staff can connect it.")
+    if not account.is_approved:
+        raise ValidationError(
+            f"Only an approved account can be connected; this one is {account.get_status_display().lower()}."
+        )
+    if not account.has_connector:
+        raise ValidationError(
+            f"Schoolgate cannot connect to {account.network_label} accounts: post there by hand and record the "
+            "link on each post."
+        )
+    if not is_set_up(account.network):
+        raise ValidationError(
+            f"{account.get_network_display()} is not set up on this Schoolgate yet — ask whoever hosts it."
+        )
+
+
+def check_service_address(account: OfficialAccount, *, by, url: str, what: str) -> str:
+    """A server address a person typed, checked before anything calls it; a refused one is audited."""
+    try:
+        return check_url(url, what=what)
+    except UnsafeAddress as error:
+        with transaction.atomic():
+            audit.log(
+                "accounts.connect_refused",
+                actor=by,
+                target=account,
+                detail={"address": url[:200], "reason": error.message},
+            )
+        raise
+
+
+def connect_with_app_password(
+    account: OfficialAccount, *, by, handle: str, password: str, service_url: str
+) -> Connection:
+    """Connect with a handle and an app password (Bluesky).
+
+    1. Permission, approval and the network first: nothing is called for someone who may not connect.
+    2. The server address must be public (or allow-listed): see connectors/addresses.py.
+    3. Log in, read who the account is, then store the connection (connect_account).
+    """
+    require_connectable(account, by=by)
+    cls = connector_class(account.network)
+    if cls.flow != ConnectionFlow.APP_PASSWORD:
+        raise ValidationError(f"{cls.label} connects through its own login page, not with a password.")
+    service_url = check_service_address(account, by=by, url=service_url, what=f"{cls.label} server")
+    credentials = cls.connect_with_password(handle=handle, password=password, service_url=service_url)
+    identity = cls(credentials, base_url=service_url).identity()
+    return connect_account(account, by=by, credentials=credentials, identity=identity, service_url=service_url)
+
+
 @transaction.atomic
 def connect_account(
     account: OfficialAccount, *, by, credentials: Credentials, identity: AccountIdentity, service_url: str = ""
 ) -> Connection:
     """Link an approved account to its network (AW-ACC-6); tokens are stored encrypted."""
     account = OfficialAccount.objects.select_for_update().get(pk=account.pk)
-    if not (has_permission(by, account.school, "accounts.manage") or is_authorised(by, account)):
-        raise PermissionDenied("Only the school's leaders or the account's authorised staff can connect it.")
-    if not account.is_approved:
-        raise ValidationError(
-            f"Only an approved account can be connected; this one is {account.get_status_display().lower()}."
-        )
+    require_connectable(account, by=by)
     connection = Connection.objects.filter(account=account).first() or Connection(account=account)
     connection.set_credentials(credentials)
     connection.status, connection.broken_reason = ConnectionStatus.CONNECTED, ""

@@ -81,13 +81,15 @@ class RevealForm(forms.Form):
 
 
 class AppPasswordForm(forms.Form):
-    handle = forms.CharField(help_text="e.g. raleigh-school.bsky.social")
+    handle = forms.CharField(label="Bluesky handle", help_text="e.g. raleigh-school.bsky.social")
     app_password = forms.CharField(
+        label="App password",
         widget=forms.PasswordInput,
         help_text="Create an app password in the network's settings; never use the account's main password.",
     )
     service_url = forms.URLField(
         initial="https://bsky.social",
-        label="Server",
+        label="Bluesky server address",
+        assume_scheme="https",
         help_text="Leave as it is unless the account is on its own server.",
     )

@@ -66,9 +66,17 @@ class OfficialAccount(models.Model):
     name = models.CharField(max_length=120, help_text="How the account is known, e.g. “Raleigh School news”.")
     kind = models.CharField(max_length=20, choices=ChannelKind.choices, default=ChannelKind.SOCIAL_NETWORK)
     network = models.CharField(max_length=20, choices=Network.choices)
-    handle = models.CharField(max_length=200, blank=True, help_text="The account's handle or address, if known.")
-    instance_url = models.URLField(blank=True, help_text="For Mastodon: the server the account lives on.")
-    registration_email = models.EmailField(help_text="Must be one of the school's own addresses (AW-ACC-4).")
+    handle = models.CharField(
+        "Handle or address", max_length=200, blank=True, help_text="The account's handle or address, if known."
+    )
+    instance_url = models.URLField(
+        "Mastodon server address",
+        blank=True,
+        help_text="For a Mastodon account only: the server it lives on, e.g. https://mastodon.social.",
+    )
+    registration_email = models.EmailField(
+        "Email address the account is registered with", help_text="Must be one of the school's own addresses."
+    )
 
     # The proposal (RS-ACC-1, AW-ACC-1, AW-ACC-2)
     aim = models.TextField("Aim of the account")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from schoolgate import crypto
 from schoolgate.connectors.base import Capability, ConnectorError, OAuthClient
-from schoolgate.connectors.registry import connector_class
+from schoolgate.connectors.registry import CONNECTORS, connector_class, is_set_up, missing_setup
 from schoolgate.official_accounts import actions
 from schoolgate.official_accounts.forms import (
     AppPasswordForm,
@@ -35,6 +38,7 @@ from schoolgate.schools.permissions import has_permission, has_role
 from schoolgate.schools.views import school_for
 
 OAUTH_SESSION_KEY = "schoolgate.oauth"
+logger = logging.getLogger(__name__)
 
 
 def _account(school, pk) -> OfficialAccount:
@@ -124,8 +128,11 @@ def detail(request, slug, pk):
     can_decide = bool(policy and has_role(request.user, school, policy.account_approver_role))
     connection = Connection.objects.filter(account=account).first()
     flow = None
+    set_up = is_set_up(account.network)
     if account.has_connector:
         flow = connector_class(account.network).flow
+        if not set_up:
+            _tell_the_host(account.network)
     context = {
         "school": school,
         "account": account,
@@ -139,9 +146,8 @@ def detail(request, slug, pk):
         "can_manage": can_manage,
         "can_escrow": can_escrow,
         "can_decide": can_decide and account.status == "proposed",
-        "can_connect": account.is_approved
-        and account.has_connector
-        and (can_manage or actions.is_authorised(request.user, account)),
+        "can_connect": account.is_approved and set_up and actions.may_connect(request.user, account),
+        "set_up": set_up,
         "flow": flow,
         "approver_label": policy.get_account_approver_role_display() if policy else "",
         "decision_form": DecisionForm(),
@@ -262,30 +268,37 @@ def reveal_login(request, slug, pk):
     return response
 
 
+def _tell_the_host(network: str) -> None:
+    # The head is told in plain words on the page; the people hosting Schoolgate need the settings' names
+    # (in the web log, at most hourly per network so that account pages do not flood it).
+    missing = missing_setup(network)
+    if missing and cache.add(f"official_accounts:told-host:{network}", True, timeout=3600):
+        logger.warning(
+            "%s accounts cannot be connected until %s are set (see the README).", network, " and ".join(missing)
+        )
+
+
 @login_required
 @require_POST
 def connect_with_password(request, slug, pk):
     school = school_for(request, slug, "school.view")
     account = _account(school, pk)
+    try:
+        # Who may connect comes first: nothing is called on behalf of someone who may not.
+        actions.require_connectable(account, by=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect("official_accounts:detail", slug, pk)
     form = AppPasswordForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the handle, an app password and the server.")
+        messages.error(request, "Give the account's handle, an app password and the server address.")
         return redirect("official_accounts:detail", slug, pk)
-    cls = connector_class(account.network)
     try:
-        if not account.is_approved:
-            raise ValidationError("Only an approved account can be connected.")
-        credentials = cls.connect_with_password(
-            handle=form.cleaned_data["handle"],
-            password=form.cleaned_data["app_password"],
-            service_url=form.cleaned_data["service_url"],
-        )
-        identity = cls(credentials, base_url=form.cleaned_data["service_url"]).identity()
-        actions.connect_account(
+        connection = actions.connect_with_app_password(
             account,
             by=request.user,
-            credentials=credentials,
-            identity=identity,
+            handle=form.cleaned_data["handle"],
+            password=form.cleaned_data["app_password"],
             service_url=form.cleaned_data["service_url"],
         )
     except ConnectorError as error:
@@ -293,16 +306,17 @@ def connect_with_password(request, slug, pk):
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:
-        messages.success(request, f"Connected to {account.get_network_display()} as {identity.handle}.")
+        messages.success(request, f"Connected to {account.get_network_display()} as {connection.remote_handle}.")
     return redirect("official_accounts:detail", slug, pk)
 
 
-def _oauth_client(account: OfficialAccount, redirect_uri: str) -> OAuthClient:
+def _oauth_client(account: OfficialAccount, redirect_uri: str, *, by) -> OAuthClient:
     if account.network == "mastodon":
         if not account.instance_url:
             raise ValidationError("Record the account's Mastodon server first.")
         app = OAuthApp.objects.filter(network="mastodon", base_url=account.instance_url).first()
         if app is None:
+            actions.check_service_address(account, by=by, url=account.instance_url, what="Mastodon server")
             client = connector_class("mastodon").register_app(
                 instance_url=account.instance_url, redirect_uri=redirect_uri
             )
@@ -315,9 +329,9 @@ def _oauth_client(account: OfficialAccount, redirect_uri: str) -> OAuthClient:
         return OAuthClient(app.client_id, crypto.decrypt(app.client_secret_encrypted), app.base_url)
     config = settings.NETWORK_APPS.get(account.network, {})
     if not config.get("client_id"):
+        _tell_the_host(account.network)
         raise ValidationError(
-            f"This Schoolgate has no {account.get_network_display()} app configured: set "
-            f"SCHOOLGATE_{account.network.upper()}_CLIENT_ID and _CLIENT_SECRET."
+            f"{account.get_network_display()} is not set up on this Schoolgate yet — ask whoever hosts it."
         )
     return OAuthClient(config["client_id"], config["client_secret"])
 
@@ -332,14 +346,9 @@ def oauth_start(request, slug, pk):
     school = school_for(request, slug, "school.view")
     account = _account(school, pk)
     try:
-        if not account.is_approved:
-            raise ValidationError("Only an approved account can be connected.")
-        if not (
-            has_permission(request.user, school, "accounts.manage") or actions.is_authorised(request.user, account)
-        ):
-            raise PermissionDenied("Only the school's leaders or the account's authorised staff can connect it.")
+        actions.require_connectable(account, by=request.user)
         redirect_uri = _callback_uri(request, account.network)
-        client = _oauth_client(account, redirect_uri)
+        client = _oauth_client(account, redirect_uri, by=request.user)
         state = secrets.token_urlsafe(32)
         url = connector_class(account.network).authorization_url(client=client, redirect_uri=redirect_uri, state=state)
     except (ValidationError, PermissionDenied) as error:
@@ -354,6 +363,8 @@ def oauth_start(request, slug, pk):
 
 @login_required
 def oauth_callback(request, network):
+    if network not in CONNECTORS:
+        raise Http404("No such network")
     pending = request.session.pop(OAUTH_SESSION_KEY, None)
     state = request.GET.get("state", "")
     if not pending or not secrets.compare_digest(pending["state"], state):
@@ -376,7 +387,8 @@ def oauth_callback(request, network):
     redirect_uri = _callback_uri(request, network)
     cls = connector_class(network)
     try:
-        client = _oauth_client(account, redirect_uri)
+        actions.require_connectable(account, by=request.user)
+        client = _oauth_client(account, redirect_uri, by=request.user)
         credentials = cls.exchange_code(
             client=client, code=request.GET.get("code", ""), redirect_uri=redirect_uri, state=state
         )
@@ -410,6 +422,8 @@ def health(request, slug):
     now = timezone.now()
     rows = []
     for connection in Connection.objects.filter(account__school=school).select_related("account"):
+        if connection.account.network not in CONNECTORS:
+            continue
         cls = connector_class(connection.account.network)
         warn_from = connection.expires_at - cls.refresh_ahead if connection.expires_at else None
         rows.append(

@@ -6,6 +6,8 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
+import re
+import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import ClassVar, TypeVar
 
@@ -26,6 +28,7 @@ from atproto_client.request import Request
 from atproto_core.uri import AtUri
 
 from schoolgate.connectors import http
+from schoolgate.connectors.addresses import check_url, describe_transport_error, guarded_transport
 from schoolgate.connectors.base import (
     AccountIdentity,
     Capability,
@@ -37,6 +40,7 @@ from schoolgate.connectors.base import (
     MediaItem,
     Published,
     RemoteItem,
+    link_on_hosts,
 )
 
 T = TypeVar("T")
@@ -47,6 +51,8 @@ BLOCK = "app.bsky.graph.block"
 WEB_URL = "https://bsky.app"
 # Only app passwords: a session from the main password could delete the account or change its email.
 APP_PASSWORD_SCOPES = frozenset({"com.atproto.appPass", "com.atproto.appPassPrivileged"})
+# bsky.app/profile/<handle or DID>/post/<record key>
+POST_LINK = re.compile(r"/profile/(?P<actor>[^/]+)/post/(?P<rkey>[A-Za-z0-9._:~-]{1,512})/?")
 # Error names the PDS uses when the session or password is no longer any good: reconnecting is the fix.
 AUTH_ERRORS = frozenset(
     {"AuthenticationRequired", "ExpiredToken", "InvalidToken", "AuthMissing", "AccountTakedown", "AccountDeactivated"}
@@ -96,13 +102,14 @@ def _error_name(error: RequestErrorBase) -> str:
 
 
 def _error_detail(error: RequestErrorBase) -> str:
+    # Only the server's own short error message: never the body of whatever answered.
     content = error.response.content if error.response is not None else None
     if isinstance(content, XrpcError):
-        return content.message or content.error
-    return str(error)
+        return http.short(content.message or content.error) or "no reason given"
+    return "no reason given"
 
 
-def connector_error(error: Exception, *, doing: str) -> ConnectorError:
+def connector_error(error: Exception, *, doing: str, host: str = "") -> ConnectorError:
     """A ConnectorError saying what failed and whether retrying can help."""
     if isinstance(error, ConnectorError):
         return error
@@ -115,7 +122,7 @@ def connector_error(error: Exception, *, doing: str) -> ConnectorError:
         return ConnectorError(f"Bluesky rate limit reached while {doing}.", retry_after=retry_after, status=429)
     if isinstance(error, RequestErrorBase) and error.response is None:
         cause = error.__cause__ or error
-        return ConnectorError(f"Could not reach Bluesky while {doing}: {cause}.")
+        return ConnectorError(f"Could not reach Bluesky while {doing}: {describe_transport_error(cause, host=host)}")
     if isinstance(error, RequestErrorBase):
         status = error.response.status_code
         name, detail = _error_name(error), _error_detail(error)
@@ -132,8 +139,8 @@ def connector_error(error: Exception, *, doing: str) -> ConnectorError:
     if isinstance(error, LoginRequiredError):
         return ConnectorError("This Bluesky connection has no session: reconnect the account.", permanent=True)
     if isinstance(error, httpx.TransportError):
-        return ConnectorError(f"Could not reach Bluesky while {doing}: {error}.")
-    return ConnectorError(f"Bluesky sent something Schoolgate could not read while {doing}: {error}", permanent=True)
+        return ConnectorError(f"Could not reach Bluesky while {doing}: {describe_transport_error(error, host=host)}")
+    return ConnectorError(f"Bluesky sent something Schoolgate could not read while {doing}.", permanent=True)
 
 
 def _is_not_found(error: Exception) -> bool:
@@ -141,8 +148,13 @@ def _is_not_found(error: Exception) -> bool:
 
 
 def _new_client(service_url: str) -> Client:
-    # The SDK does its own HTTP; give it the same timeouts as everything else that leaves Schoolgate.
-    return Client(base_url=service_url, request=Request(timeout=http.TIMEOUT))
+    # The SDK does its own HTTP; give it the same timeouts and address guard as everything else that leaves
+    # Schoolgate (the guard also covers the server named in the account's DID document, and redirects).
+    return Client(base_url=service_url, request=Request(timeout=http.TIMEOUT, transport=guarded_transport()))
+
+
+def _host(url: str) -> str:
+    return urllib.parse.urlsplit(url).hostname or ""
 
 
 def _credentials_for(session: Session, service_url: str) -> Credentials:
@@ -195,6 +207,7 @@ class BlueskyConnector(Connector):
     )
     # Refresh tokens from an app password last about 90 days and rotate on every refresh.
     refresh_ahead: ClassVar[dt.timedelta] = dt.timedelta(days=14)
+    web_hosts: ClassVar[frozenset[str]] = frozenset({"bsky.app"})
 
     def __init__(self, credentials: Credentials, *, base_url: str | None = None):
         super().__init__(credentials, base_url=base_url)
@@ -205,6 +218,7 @@ class BlueskyConnector(Connector):
     @classmethod
     def connect_with_password(cls, *, handle: str, password: str, service_url: str) -> Credentials:
         """Log in with a handle and an app password (never the main password) and return the session to store."""
+        service_url = check_url(service_url, what="Bluesky server")
         client = _new_client(service_url)
         try:
             # No profile lookup: a PDS without an AppView cannot answer it, and we do not need it here.
@@ -217,7 +231,7 @@ class BlueskyConnector(Connector):
                     permanent=True,
                     status=error.response.status_code,
                 ) from error
-            raise connector_error(error, doing="logging in") from error
+            raise connector_error(error, doing="logging in", host=_host(service_url)) from error
         session = client._session
         if session.access_jwt_payload.scope not in APP_PASSWORD_SCOPES:
             cls._end_session(client)
@@ -227,6 +241,37 @@ class BlueskyConnector(Connector):
                 permanent=True,
             )
         return _credentials_for(session, service_url)
+
+    @classmethod
+    def post_link_problem(cls, account, url: str, *, connector: Connector | None = None) -> str:
+        """A bsky.app post link by the account's own handle or DID; when connected, a record the PDS holds."""
+        parts, problem = link_on_hosts(url, cls.web_hosts, cls.label)
+        if problem:
+            return problem
+        match = POST_LINK.fullmatch(parts.path)
+        if match is None:
+            return "That link is not a Bluesky post: open the post and copy its link (bsky.app/profile/…/post/…)."
+        connection = getattr(account, "connection", None)
+        own = {
+            value.strip().lstrip("@").lower()
+            for value in (
+                account.handle,
+                getattr(connection, "remote_handle", ""),
+                getattr(connection, "remote_id", ""),
+            )
+            if value and value.strip()
+        }
+        actor = urllib.parse.unquote(match["actor"]).lstrip("@").lower()
+        if own and actor not in own:
+            return f"That post was made by {actor}, not by this account ({account.handle or sorted(own)[0]})."
+        if connector is not None:
+            try:
+                found = connector._find_record(match["rkey"])
+            except ConnectorError:
+                return "Schoolgate could not ask Bluesky whether the post is there. Try again in a few minutes."
+            if found is None:
+                return "Bluesky has no such post on this account. Check the link."
+        return ""
 
     @staticmethod
     def _end_session(client: Client) -> None:
@@ -262,11 +307,15 @@ class BlueskyConnector(Connector):
             self.credentials.data.update(fresh.data)
             self.credentials.expires_at = fresh.expires_at
 
+    @property
+    def host(self) -> str:
+        return _host(self.base_url or self.credentials.data.get("service_url", "https://bsky.social"))
+
     def _call(self, doing: str, operation: Callable[[Client], T]) -> T:
         try:
             return operation(self.client())
         except (AtProtocolError, httpx.TransportError) as error:
-            raise connector_error(error, doing=doing) from error
+            raise connector_error(error, doing=doing, host=self.host) from error
 
     def identity(self) -> AccountIdentity:
         profile = self._call("reading the profile", lambda c: c.get_profile(self.did))
@@ -304,7 +353,7 @@ class BlueskyConnector(Connector):
         except (AtProtocolError, httpx.TransportError) as error:
             if _is_not_found(error):
                 return None
-            raise connector_error(error, doing="checking for an earlier attempt") from error
+            raise connector_error(error, doing="checking for an earlier attempt", host=self.host) from error
         return Published(remote_id=record.uri, url=post_url(record.uri))
 
     def _create_post(
@@ -334,7 +383,7 @@ class BlueskyConnector(Connector):
                 earlier = None
             if earlier is not None:
                 return earlier
-            raise connector_error(error, doing="publishing the post") from error
+            raise connector_error(error, doing="publishing the post", host=self.host) from error
         return Published(remote_id=created.uri, url=post_url(created.uri))
 
     def _upload_images(self, media: Sequence[MediaItem]) -> models.AppBskyEmbedImages.Main:
@@ -382,7 +431,7 @@ class BlueskyConnector(Connector):
         except (AtProtocolError, httpx.TransportError) as error:
             if _is_not_found(error):
                 return []
-            raise connector_error(error, doing="reading replies") from error
+            raise connector_error(error, doing="reading replies", host=self.host) from error
         if not isinstance(thread, models.AppBskyFeedDefs.ThreadViewPost):
             return []
         gate = thread.post.threadgate
@@ -490,7 +539,7 @@ class BlueskyConnector(Connector):
         except (AtProtocolError, httpx.TransportError) as error:
             if _is_not_found(error):
                 return None
-            raise connector_error(error, doing="reading the thread gate") from error
+            raise connector_error(error, doing="reading the thread gate", host=self.host) from error
         return found.value
 
     def block(self, author_id: str) -> None:

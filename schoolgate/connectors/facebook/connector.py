@@ -72,6 +72,8 @@ class FacebookConnector(Connector):
         image_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
     )
     flow = ConnectionFlow.OAUTH
+    needs_deployment_app = True
+    web_hosts = frozenset({"facebook.com", "www.facebook.com", "m.facebook.com", "web.facebook.com"})
     # Tests inject an httpx.MockTransport here; None means the real network.
     transport: ClassVar[httpx.BaseTransport | None] = None
 

@@ -11,6 +11,11 @@ Reference pages followed:
   "estimated_time_to_regain_access" (minutes)}]}).
 - Login: https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow and
   https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
+
+Secrets never go in a URL (URLs end up in logs, proxies and error reports): the access token is sent as
+`Authorization: Bearer <token>`, which the Graph API accepts in place of the access_token parameter, and
+the code exchange sends client_secret, code and fb_exchange_token in a POST form body, the form OAuth 2.0
+(RFC 6749 section 4.1.3) gives token endpoints and which /oauth/access_token accepts like its GET form.
 """
 
 from __future__ import annotations
@@ -95,7 +100,7 @@ def graph_json(response: httpx.Response, *, network: str) -> dict:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         code = error.get("code")
-        detail = describe_error(body)
+        detail = http.short(describe_error(body))
         status = response.status_code
         if code in TOKEN_ERROR_CODES:
             raise ConnectorError(
@@ -141,13 +146,9 @@ class GraphSession:
                 f"{self.network} asked us to slow down; waiting before calling again.",
                 retry_after=locked_until - time.time(),
             )
-        # Meta documents the token as the access_token parameter: in the query for reads and
-        # deletes, in the form body for writes.
-        if method == "POST":
-            data = {**(data or {}), "access_token": self.token}
-        else:
-            params = {**(params or {}), "access_token": self.token}
-        with http.client(base_url=GRAPH_URL, transport=self.transport) as client:
+        # The token goes in a header, never in the URL (see the module docstring).
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with http.client(base_url=GRAPH_URL, headers=headers, transport=self.transport) as client:
             response = http.call(
                 lambda: client.request(method, path, params=params, data=data or None, files=files),
                 network=self.network,
@@ -177,8 +178,8 @@ def long_lived_user_token(
     """Facebook Login steps 1-2: code -> short-lived user token -> long-lived user token (about 60 days)."""
     with http.client(base_url=GRAPH_URL, transport=transport) as http_client:
 
-        def token(params: dict) -> dict:
-            response = http.call(lambda: http_client.get("/oauth/access_token", params=params), network=network)
+        def token(form: dict) -> dict:
+            response = http.call(lambda: http_client.post("/oauth/access_token", data=form), network=network)
             body = graph_json(response, network=network)
             if not body.get("access_token"):
                 raise ConnectorError(f"{network} answered the token request without an access token.", permanent=True)

@@ -16,6 +16,7 @@ Instagram has no API to block or mute an account, report content, or publish a t
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import ClassVar
@@ -34,6 +35,7 @@ from schoolgate.connectors.base import (
     OAuthClient,
     Published,
     RemoteItem,
+    link_on_hosts,
 )
 from schoolgate.connectors.facebook import graph
 from schoolgate.connectors.marker import MARKER_LENGTH, has_marker, with_marker, without_marker
@@ -50,6 +52,8 @@ COMMENT_FIELDS = (
     "id,text,timestamp,username,from{id,username},hidden,replies{id,text,timestamp,username,from{id,username},hidden}"
 )
 RECENT_POSTS = 25
+# instagram.com/p/<code>/, /reel/<code>/, or the same under /<username>/
+POST_LINK = re.compile(r"/(?:(?P<user>[\w.]+)/)?(?:p|reel)/[\w-]+/?")
 
 
 class InstagramConnector(Connector):
@@ -76,6 +80,8 @@ class InstagramConnector(Connector):
         needs_media=True,
     )
     flow = ConnectionFlow.OAUTH
+    needs_deployment_app = True
+    web_hosts = frozenset({"instagram.com", "www.instagram.com"})
     # Facebook Login user tokens last about 60 days and cannot be refreshed server-side: warn early.
     refresh_ahead = dt.timedelta(days=14)
     transport: ClassVar[httpx.BaseTransport | None] = None
@@ -92,6 +98,19 @@ class InstagramConnector(Connector):
             account_id=self.ig_user_id,
             transport=self.transport,
         )
+
+    @classmethod
+    def post_link_problem(cls, account, url: str, *, connector: Connector | None = None) -> str:
+        parts, problem = link_on_hosts(url, cls.web_hosts, cls.label)
+        if problem:
+            return problem
+        match = POST_LINK.fullmatch(parts.path)
+        if match is None:
+            return "That link is not an Instagram post: open the post and copy its link (instagram.com/p/…)."
+        username = account.handle.strip().lstrip("@").lower()
+        if match["user"] and username and match["user"].lower() != username:
+            return f"That post was made by @{match['user']}, not by this account ({account.handle})."
+        return ""
 
     # Connecting
     @classmethod

@@ -25,6 +25,7 @@ from mastodon.errors import (
 )
 
 from schoolgate.connectors import http
+from schoolgate.connectors.addresses import check_url, checked_address, describe_transport_error, host_is_allow_listed
 from schoolgate.connectors.base import (
     AccountIdentity,
     Capability,
@@ -37,6 +38,7 @@ from schoolgate.connectors.base import (
     OAuthClient,
     Published,
     RemoteItem,
+    link_on_hosts,
 )
 
 # Least privilege: exactly what the capabilities below need, never the broad "write" or "follow".
@@ -52,9 +54,6 @@ SCOPES = (
 )
 APP_NAME = "Schoolgate"
 APP_WEBSITE = "https://github.com/schoolgate"
-# Plain http is only allowed to a server on this machine (development and tests); OAuth codes and
-# tokens must never cross a network in the clear.
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Mastodon.py takes one timeout for every request; requests reads a (connect, read) pair.
 REQUEST_TIMEOUT = (http.TIMEOUT.connect, http.TIMEOUT.read)
 # The oldest Mastodon we support; pinning it stops Mastodon.py probing the instance before each call
@@ -63,6 +62,8 @@ MINIMUM_VERSION = "4.0.0"
 VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")
 REPORT_COMMENT_LIMIT = 1000  # Mastodon refuses longer report comments
 MENTION_PAGES = 10  # at most this many pages of 40 notifications per fetch
+# https://<server>/@user/<id>, /@user@domain/<id> (a remote view) or /users/<user>/statuses/<id>
+STATUS_LINK = re.compile(r"/(?:@(?P<user>[\w.-]+)(?:@[\w.-]+)?|users/(?P<local>[\w.-]+)/statuses)/(?P<id>\d+)/?")
 
 
 def instance_base_url(instance_url: str) -> str:
@@ -74,7 +75,9 @@ def instance_base_url(instance_url: str) -> str:
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
         raise ConnectorError(f"{instance_url!r} is not the address of a Mastodon server.", permanent=True)
-    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+    # Plain http only to an allow-listed server (development, tests, a trust's own): OAuth codes and tokens
+    # must never cross a network in the clear.
+    if parts.scheme == "http" and not host_is_allow_listed(host):
         raise ConnectorError(f"Mastodon servers must be reached over https, not {instance_url!r}.", permanent=True)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -102,13 +105,28 @@ def _aware(value: dt.datetime | str) -> dt.datetime:
 
 class _RecordingSession(requests.Session):
     """Mastodon.py's session, remembering the last response so a failure can be explained precisely
-    (status, content type, Retry-After), which Mastodon.py's exceptions do not carry."""
+    (status, content type, Retry-After), which Mastodon.py's exceptions do not carry.
+
+    Every request's host passes the address guard first (Mastodon.py turns any exception into a network
+    error, so the refusal is kept in `refused`), and redirects are not followed: a server could otherwise
+    send Schoolgate on to an address inside the host's network.
+    """
 
     last_response: requests.Response | None = None
+    refused: ConnectorError | None = None
 
     def request(self, method, url, *args, **kwargs):
-        self.last_response = None
+        self.last_response, self.refused = None, None
+        parts = urllib.parse.urlsplit(url)
+        try:
+            if parts.scheme != "https" and not host_is_allow_listed(parts.hostname or ""):
+                raise ConnectorError("Mastodon servers must be reached over https.", permanent=True)
+            checked_address(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+        except ConnectorError as error:
+            self.refused = error
+            raise
         kwargs.setdefault("timeout", REQUEST_TIMEOUT)
+        kwargs["allow_redirects"] = False
         response = super().request(method, url, *args, **kwargs)
         self.last_response = response
         return response
@@ -159,12 +177,45 @@ class MastodonConnector(Connector):
             user_agent=http.USER_AGENT,
         )
 
+    @classmethod
+    def post_link_problem(cls, account, url: str, *, connector: Connector | None = None) -> str:
+        """A status link on the account's own server and by its own name; when connected, a status of ours."""
+        connection = getattr(account, "connection", None)
+        instance = getattr(connection, "service_url", "") or account.instance_url
+        if not instance:
+            return "Schoolgate does not know this account's Mastodon server, so it cannot check the link."
+        host = (urllib.parse.urlsplit(instance_base_url(instance)).hostname or "").lower()
+        handle = getattr(connection, "remote_handle", "") or account.handle
+        username, _, handle_domain = handle.strip().lstrip("@").lower().partition("@")
+        # Post links use the server's web address; a server may also give its handles another domain.
+        hosts = frozenset({host, handle_domain} - {""})
+        parts, problem = link_on_hosts(url, hosts, f"the account's Mastodon server ({host})")
+        if problem:
+            return problem
+        match = STATUS_LINK.fullmatch(parts.path)
+        if match is None:
+            return "That link is not a Mastodon post: open the post and copy its link (…/@name/123…)."
+        linked = (match["user"] or match["local"]).lower()
+        if username and linked != username:
+            return f"That post was made by @{linked}, not by this account ({handle})."
+        if connector is not None:
+            try:
+                status = connector._call("checking the post", connector._api.status, match["id"])
+            except ConnectorError as error:
+                if error.status == 404:
+                    return "Mastodon has no such post. Check the link."
+                return "Schoolgate could not ask Mastodon whether the post is there. Try again in a few minutes."
+            own_id = getattr(connection, "remote_id", "")
+            if own_id and str(status["account"]["id"]) != own_id:
+                return "That post is not one of this account's posts. Check the link."
+        return ""
+
     # Connecting: plain OAuth calls through the shared HTTP module (Mastodon.py's create_app and
     # log_in do not check status codes and turn every failure into an argument error).
     @classmethod
     def register_app(cls, *, instance_url: str, redirect_uri: str) -> OAuthClient:
         """Register Schoolgate as an app on this instance (once per instance; the caller stores it)."""
-        base_url = instance_base_url(instance_url)
+        base_url = check_url(instance_base_url(instance_url), what="Mastodon server")
         network = _network_name(base_url)
         data = {
             "client_name": APP_NAME,
@@ -369,6 +420,8 @@ class MastodonConnector(Connector):
         """Turn a Mastodon.py exception into a ConnectorError that says what happened and whether to retry."""
         network = _network_name(self.instance)
         response = self._session.last_response
+        if self._session.refused is not None:
+            return self._session.refused
         if isinstance(exc, MastodonRatelimitError):
             return ConnectorError(
                 f"{network} rate limit reached while {doing}.",
@@ -378,20 +431,23 @@ class MastodonConnector(Connector):
         if isinstance(exc, (MastodonIllegalArgumentError, MastodonVersionError)):
             return ConnectorError(f"Could not send this to {network} while {doing}: {exc}", permanent=True)
         if isinstance(exc, MastodonNetworkError) or not isinstance(exc, MastodonAPIError) or response is None:
-            return ConnectorError(f"Could not reach {network} while {doing}: {exc}")
-        status = response.status_code
-        content_type = response.headers.get("content-type", "")
-        if response.ok or "json" not in content_type:
-            snippet = response.text[:80].replace("\n", " ")
+            host = urllib.parse.urlsplit(self.instance).hostname or ""
             return ConnectorError(
-                f"{network} answered with {content_type or 'no content type'} instead of the JSON it expected "
-                f"while {doing} (HTTP {status}, starts: {snippet!r}); the server may be down, in maintenance or "
-                "not a Mastodon server.",
+                f"Could not reach {network} while {doing}: {describe_transport_error(exc, host=host)}"
+            )
+        status = response.status_code
+        content_type = response.headers.get("content-type", "").split(";")[0].strip()
+        if response.ok or "json" not in content_type:
+            # Never the body itself: whatever answered may not be Mastodon at all.
+            what = "a web page" if content_type == "text/html" else (content_type or "no content type")
+            return ConnectorError(
+                f"{network} answered with {what} instead of the data it expected while {doing} (HTTP {status}); "
+                "the server may be down, in maintenance or not a Mastodon server.",
                 permanent=False,
                 retry_after=self._retry_after(response),
                 status=status,
             )
-        detail = exc.args[3] if len(exc.args) > 3 and exc.args[3] else response.reason
+        detail = http.short(exc.args[3] if len(exc.args) > 3 and exc.args[3] else response.reason)
         if status == 401:
             return ConnectorError(
                 f"{network} no longer accepts Schoolgate's access ({detail}) while {doing}; "

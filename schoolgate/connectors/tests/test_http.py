@@ -61,8 +61,15 @@ def test_it_explains_html_instead_of_json():
     with pytest.raises(ConnectorError) as raised:
         http.json_or_error(page, network="Example")
     assert not raised.value.permanent
-    assert "Example answered with text/html instead of JSON" in raised.value.message
-    assert "Log in to the Wi-Fi" in raised.value.message
+    assert "Example answered with a web page instead of the data Schoolgate asked for" in raised.value.message
+    assert "Wi-Fi" not in raised.value.message  # whatever answered, its page is never repeated
+
+
+def test_it_never_repeats_the_body_of_an_error_response():
+    internal = response(404, headers={"content-type": "text/plain"}, text="redis_version:7.2 internal secrets")
+    with pytest.raises(ConnectorError) as raised:
+        http.json_or_error(internal, network="Example")
+    assert raised.value.message == "Example refused the request (HTTP 404): no reason given"
 
 
 def test_it_treats_server_errors_as_transient():
@@ -107,6 +114,19 @@ def test_it_turns_refused_connections_into_transient_errors():
     with http.client(transport=httpx.MockTransport(handler)) as client, pytest.raises(ConnectorError) as raised:
         http.call(lambda: client.get("https://api.example/thing"), network="Example")
     assert not raised.value.permanent and "Could not reach Example" in raised.value.message
+    assert raised.value.message == "Could not reach Example: The server at api.example did not answer."
+
+
+def test_it_says_in_words_when_a_server_cannot_be_found():
+    def handler(request):
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    with http.client(transport=httpx.MockTransport(handler)) as client, pytest.raises(ConnectorError) as raised:
+        http.call(lambda: client.get("https://bsky.example/xrpc"), network="Bluesky")
+    assert (
+        raised.value.message
+        == "Could not reach Bluesky: The server at bsky.example could not be found. Check the address."
+    )
 
 
 def test_it_sends_a_user_agent_and_sets_timeouts():

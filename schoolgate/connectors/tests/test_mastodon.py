@@ -354,18 +354,19 @@ def test_it_retries_when_the_instance_cannot_be_reached(closed_port_url):
     waits = []
     with pytest.raises(ConnectorError, match="Could not reach") as raised:
         with_retries(lambda: connector.publish("Hello", key="delivery-12"), sleep=waits.append)
+    assert "The server at 127.0.0.1 did not answer." in raised.value.message  # not "[Errno 111] ..."
     assert not raised.value.permanent
     assert waits == [1.0, 2.0]
 
 
 def test_it_explains_a_server_answering_html_instead_of_json(html_server):
     connector = MastodonConnector(Credentials(data={"access_token": "t", "instance": html_server}))
-    with pytest.raises(ConnectorError, match="text/html") as raised:
+    with pytest.raises(ConnectorError, match="a web page instead of the data") as raised:
         connector.identity()
-    assert "instead of the JSON" in raised.value.message
-    assert "Sign in to continue" in raised.value.message
-    with pytest.raises(ConnectorError, match="text/html"):
+    assert "Sign in" not in raised.value.message  # never the page itself
+    with pytest.raises(ConnectorError, match="a web page instead of the data") as raised:
         MastodonConnector.register_app(instance_url=html_server, redirect_uri=REDIRECT_URI)
+    assert "Sign in" not in raised.value.message
 
 
 def test_it_surfaces_a_revoked_token_as_permanent(mastodon_instance):

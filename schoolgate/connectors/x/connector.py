@@ -23,6 +23,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import re
 import urllib.parse
 from collections.abc import Sequence
 from typing import ClassVar
@@ -45,6 +46,7 @@ from schoolgate.connectors.base import (
     OAuthClient,
     Published,
     RemoteItem,
+    link_on_hosts,
 )
 from schoolgate.connectors.marker import MARKER_LENGTH, has_marker, with_marker, without_marker
 
@@ -61,6 +63,8 @@ SCOPES = (
 )
 TWEET_FIELDS = "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets"
 RECENT_POSTS = "20"
+# x.com/<username>/status/<id>, or /i/web/status/<id> (the form Schoolgate records itself)
+POST_LINK = re.compile(r"/(?:i/web|(?P<user>\w{1,15}))/status/(?P<id>\d+)/?")
 
 
 def describe_error(body: dict) -> str:
@@ -116,12 +120,29 @@ class XConnector(Connector):
         image_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
     )
     flow = ConnectionFlow.OAUTH
+    needs_deployment_app = True
+    web_hosts = frozenset(
+        {"x.com", "www.x.com", "mobile.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com"}
+    )
     refresh_ahead = dt.timedelta(minutes=30)  # access tokens last two hours
     transport: ClassVar[httpx.BaseTransport | None] = None
 
     def __init__(self, credentials: Credentials, *, base_url: str | None = None):
         super().__init__(credentials, base_url=base_url)
         self._user_id = credentials.data.get("user_id", "")
+
+    @classmethod
+    def post_link_problem(cls, account, url: str, *, connector: Connector | None = None) -> str:
+        parts, problem = link_on_hosts(url, cls.web_hosts, cls.label)
+        if problem:
+            return problem
+        match = POST_LINK.fullmatch(parts.path)
+        if match is None:
+            return "That link is not a post on X: open the post and copy its link (x.com/…/status/…)."
+        username = account.handle.strip().lstrip("@").lower()
+        if match["user"] and username and match["user"].lower() != username:
+            return f"That post was made by @{match['user']}, not by this account ({account.handle})."
+        return ""
 
     # Connecting
     @classmethod

@@ -66,6 +66,34 @@ def test_it_accepts_any_of_several_school_domains(cast, proposal_data):
     assert propose_account(cast.school, by=cast.alice, data=proposal_data).pk
 
 
+@pytest.mark.clause("AW-ACC-4")
+def test_it_checks_the_domain_again_at_approval(cast, proposal_data):
+    # Proposed with an address at the school's domain; the school then moves to a new domain.
+    account = propose_account(cast.school, by=cast.alice, data=proposal_data)
+    cast.school.email_domains = "newschool.sch.uk"
+    cast.school.save(update_fields=["email_domains"])
+    with pytest.raises(ValidationError) as error:
+        approve_account(account, by=cast.head)
+    assert "school address" in " ".join(error.value.messages)
+    account.refresh_from_db()
+    assert account.status == AccountStatus.PROPOSED
+    assert not AuditEntry.objects.filter(action="accounts.approved").exists()
+
+
+@pytest.mark.clause("AW-PUB-6")
+def test_it_authorises_the_staff_member_who_proposed_the_account_once_approved(cast, proposal_data):
+    account = approve_account(propose_account(cast.school, by=cast.alice, data=proposal_data), by=cast.head)
+    assert list(account.authorised_staff.all()) == [cast.alice]
+    entry = AuditEntry.objects.get(action="accounts.authorised_staff.changed")
+    assert entry.actor == cast.head and entry.changes == {"authorised_staff": [[], [cast.alice.email]]}
+
+
+@pytest.mark.parametrize("person", ["volunteer", "governor"])
+def test_it_does_not_authorise_a_proposer_who_may_not_post(cast, proposal_data, person):
+    account = approve_account(propose_account(cast.school, by=getattr(cast, person), data=proposal_data), by=cast.head)
+    assert not account.authorised_staff.exists()
+
+
 @pytest.mark.clause("AW-ACC-2")
 def test_it_lets_only_the_role_the_policy_names_approve(cast, proposal_data):
     account = propose_account(cast.school, by=cast.alice, data=proposal_data)
