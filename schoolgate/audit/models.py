@@ -8,7 +8,20 @@ import json
 from django.conf import settings
 from django.db import models
 
+from schoolgate.audit import keys as audit_keys
+
 GENESIS_HASH = "0" * 64
+
+
+class HashVersion(models.IntegerChoices):
+    # Entries written before the keyed chain keep their plain hash: the log is never rewritten.
+    SHA256 = 1, "SHA-256"
+    # Keyed with a secret outside the database, so a forger with the database alone cannot re-hash the chain.
+    HMAC_SHA256 = 2, "HMAC-SHA256"
+
+
+class UnverifiableEntry(Exception):
+    """An entry's hash cannot be recomputed: unknown hash version, or signed with a key not configured here."""
 
 
 class AppendOnlyError(Exception):
@@ -53,6 +66,8 @@ class AuditEntry(models.Model):
     restricted = models.BooleanField(default=False)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    hash_version = models.PositiveSmallIntegerField(choices=HashVersion, default=HashVersion.HMAC_SHA256)
+    key_id = models.CharField(max_length=12, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -75,7 +90,8 @@ class AuditEntry(models.Model):
         raise AppendOnlyError("Audit entries cannot be deleted")
 
     def hashed_fields(self) -> dict:
-        return {
+        """Every stored field but the row id (the database's handle, which says nothing about the decision)."""
+        fields = {
             "seq": self.seq,
             "at": self.at.isoformat(),
             "actor_id": self.actor_id,
@@ -90,10 +106,20 @@ class AuditEntry(models.Model):
             "restricted": self.restricted,
             "prev_hash": self.prev_hash,
         }
+        if self.hash_version != HashVersion.SHA256:
+            fields.update(hash_version=self.hash_version, key_id=self.key_id)
+        return fields
 
     def compute_hash(self) -> str:
         canonical = json.dumps(self.hashed_fields(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        if self.hash_version == HashVersion.SHA256:
+            return hashlib.sha256(canonical.encode()).hexdigest()
+        if self.hash_version != HashVersion.HMAC_SHA256:
+            raise UnverifiableEntry(f"entry #{self.seq} has an unknown hash version")
+        signature = audit_keys.sign(canonical.encode(), with_key=self.key_id)
+        if signature is None:
+            raise UnverifiableEntry(f"entry #{self.seq} was signed with an audit key that is not configured here")
+        return signature
 
 
 class ChainHead(models.Model):

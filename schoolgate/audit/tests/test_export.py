@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from schoolgate.audit.actions import log, verify_chain
-from schoolgate.audit.exports import COLUMNS, REDACTED
+from schoolgate.audit.exports import COLUMNS, PUPIL_DATA_HIDDEN, REDACTED
 from schoolgate.audit.models import AuditEntry
 from schoolgate.pupils.models import Pupil
 from schoolgate.schools.models import Trust
@@ -79,7 +79,7 @@ def june(cast, log_at, pupil):
 def export(tmp_path, **options) -> str:
     target = tmp_path / "export.out"
     call_command("export_audit", output=str(target), **options)
-    return target.read_text(encoding="utf-8")
+    return target.read_bytes().decode("utf-8")  # as written: a CR inside a cell stays a CR
 
 
 def csv_rows(text: str) -> list[dict]:
@@ -420,6 +420,7 @@ def test_it_audits_every_export(client, cast, june, who, fmt, restricted_shown):
         "since": "2025-06-10",
         "until": "2025-06-12",
         "restricted_shown": restricted_shown,
+        "pupils_shown": who == "head",
     }
     assert verify_chain().ok
 
@@ -441,3 +442,147 @@ def test_it_refuses_a_backwards_range_without_exporting(client, cast, june):
     assert response["Content-Type"].startswith("text/html")
     assert "The end date is before the start date." in response.content.decode()
     assert not AuditEntry.objects.filter(action="audit.exported").exists()
+
+
+# Cells a spreadsheet would run as formulas
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/","Click")', "+SUM(1,2)", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+
+
+@pytest.fixture
+def formulas(cast, log_at):
+    when = london(2025, 6, 10, 12, 0)
+    return [
+        log_at(when, "test.formula", actor=formula, school=cast.school, detail={"note": formula})
+        for formula in FORMULAS
+    ]
+
+
+def test_it_neutralises_formulas_in_every_csv_cell_of_the_command(formulas, tmp_path):
+    rows = csv_rows(export(tmp_path, since="2025-06-10", until="2025-06-10"))
+
+    assert [row["actor_label"] for row in rows] == ["'" + formula for formula in FORMULAS]
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
+
+
+def test_it_neutralises_formulas_in_the_pages_csv_export(client, cast, formulas):
+    client.force_login(cast.head)
+
+    response = client.get(audit_url(cast, since="2025-06-10", until="2025-06-10", format="csv"))
+
+    rows = csv_rows(response.content.decode())
+    assert [row["actor_label"] for row in rows] == ["'" + formula for formula in FORMULAS]
+
+
+def test_it_leaves_the_json_export_as_it_was_written(formulas, tmp_path):
+    rows = json.loads(export(tmp_path, since="2025-06-10", until="2025-06-10", format="json"))
+
+    assert [row["actor_label"] for row in rows] == FORMULAS
+
+
+# Pupils' and carers' details, for readers without pupils.view
+
+
+@pytest.fixture
+def pupil_entries(cast, pupil):
+    from schoolgate.pupils.actions.photo_consent import record_do_not_photograph
+
+    today = timezone.localdate()
+    record_do_not_photograph(pupil, by=cast.head, requested_by=None, requested_by_pupil=True, requested_on=today)
+    log("media.face_tagged", actor=cast.alice, school=cast.school, changes={"pupil": [None, pupil.pk]})
+    log("test.ordinary", actor=cast.head, school=cast.school, detail={"note": "nothing about pupils"})
+    return today
+
+
+def test_it_hides_pupils_details_on_the_page_from_a_governor(client, cast, pupil_entries):
+    client.force_login(cast.governor)
+
+    page = client.get(audit_url(cast)).content.decode()
+
+    assert "pupils.do_not_photograph.recorded" in page and "media.face_tagged" in page
+    assert "Quokka" not in page and "Do not photograph Zebedee" not in page
+    assert PUPIL_DATA_HIDDEN in page
+    assert "nothing about pupils" in page
+
+
+def test_it_shows_pupils_details_on_the_page_to_the_head(client, cast, pupil_entries):
+    client.force_login(cast.head)
+
+    page = client.get(audit_url(cast)).content.decode()
+
+    assert "Do not photograph Zebedee Quokka" in page
+    assert PUPIL_DATA_HIDDEN not in page
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_it_hides_pupils_details_in_a_governors_export(client, cast, pupil_entries, fmt):
+    client.force_login(cast.governor)
+    today = pupil_entries.isoformat()
+
+    response = client.get(audit_url(cast, since=today, until=today, format=fmt))
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Quokka" not in text and "Zebedee" not in text
+    rows = csv_rows(text) if fmt == "csv" else json.loads(text)
+    hidden = next(row for row in rows if row["action"] == "pupils.do_not_photograph.recorded")
+    assert (hidden["object_repr"], hidden["detail"]) == (PUPIL_DATA_HIDDEN, PUPIL_DATA_HIDDEN)
+    tagged = next(row for row in rows if row["action"] == "media.face_tagged")
+    assert tagged["changes"] == PUPIL_DATA_HIDDEN
+    # The hashes stay, so the redacted export can still be matched against the chain.
+    assert hidden["entry_hash"] == AuditEntry.objects.get(action="pupils.do_not_photograph.recorded").entry_hash
+
+
+def test_it_exports_what_a_given_reader_may_see(cast, pupil_entries, tmp_path):
+    today = pupil_entries.isoformat()
+    as_governor = export(tmp_path, since=today, until=today, school=cast.school.slug, reader=cast.governor.email)
+    as_head = export(tmp_path, since=today, until=today, school=cast.school.slug, reader=cast.head.email)
+    redacted = export(tmp_path, since=today, until=today, redact_pupils=True)
+
+    assert "Quokka" not in as_governor and PUPIL_DATA_HIDDEN in as_governor
+    assert "Zebedee Quokka" in as_head
+    assert "Quokka" not in redacted
+
+
+def test_it_hides_restricted_entries_from_a_given_reader(june, cast, tmp_path):
+    text = export(tmp_path, since="2025-06-10", until="2025-06-12", school=cast.school.slug, reader=cast.governor.email)
+
+    assert "bruising" not in text
+
+
+def test_it_refuses_a_reader_who_may_not_read_the_log(cast, tmp_path):
+    with pytest.raises(CommandError, match="may not read the audit log"):
+        export(tmp_path, since="2025-06-10", until="2025-06-12", school=cast.school.slug, reader=cast.alice.email)
+    with pytest.raises(CommandError, match="--reader needs --school"):
+        export(tmp_path, since="2025-06-10", until="2025-06-12", reader=cast.head.email)
+
+
+# Dates the page cannot use
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        ("2025-06-10", "9999-12-31", "Choose dates between 01/01/2000 and 31/12/2099."),
+        ("0001-01-01", "2025-06-10", "Choose dates between 01/01/2000 and 31/12/2099."),
+        ("2025-06-10", "2025-02-30", "Enter a valid date."),
+        ("2025-06-10", "99999-01-01", "Enter a valid date."),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["", "csv"])
+def test_it_refuses_dates_it_cannot_use_with_a_clear_message(client, cast, since, until, message, fmt):
+    client.force_login(cast.head)
+
+    response = client.get(audit_url(cast, since=since, until=until, format=fmt))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert message in response.content.decode()
+    assert not AuditEntry.objects.filter(action="audit.exported").exists()
+
+
+def test_it_refuses_a_date_out_of_range_in_the_command(db, tmp_path):
+    with pytest.raises(CommandError, match="Choose dates between"):
+        export(tmp_path, since="2025-06-10", until="9999-12-31")

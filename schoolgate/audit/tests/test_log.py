@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from schoolgate.audit.actions import diff, log, verify_chain
+from schoolgate.audit.actions import HEAD_REBUILT, diff, log, verify_chain
+from schoolgate.audit.checkpoints import append_checkpoint
 from schoolgate.audit.models import GENESIS_HASH, AppendOnlyError, AuditEntry, ChainHead
 from schoolgate.schools.models import Closure
 from schoolgate.testing import make_school
@@ -312,3 +313,73 @@ def test_it_diffs_changed_added_and_removed_fields():
 def test_it_diffs_identical_dicts_to_nothing():
     assert diff({"a": 1, "b": [1, 2]}, {"b": [1, 2], "a": 1}) == {}
     assert diff({}, {}) == {}
+
+
+def _raw(statement: str, params=()) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, list(params))
+
+
+@pytest.mark.clause("AW-PUB-3")
+def test_it_rebuilds_a_deleted_chain_head_and_says_so_in_the_log(cast):
+    entries = [log(f"test.step.{n}", actor=cast.head, school=cast.school) for n in range(3)]
+    _raw("DELETE FROM audit_chainhead")
+
+    entry = log("test.after", actor=cast.head, school=cast.school)
+
+    rebuilt = AuditEntry.objects.get(action=HEAD_REBUILT)
+    assert (rebuilt.seq, entry.seq) == (4, 5)
+    assert rebuilt.prev_hash == entries[-1].entry_hash
+    assert rebuilt.detail == {"head_was": None, "rebuilt_at": 3, "highest_entry": 3}
+    report = verify_chain()
+    assert report.ok and report.checked == 5
+    assert report.warnings and "the chain head had to be rebuilt at entry #4" in report.warnings[0]
+
+
+@pytest.mark.clause("AW-PUB-3")
+def test_it_moves_a_head_left_behind_the_entries_instead_of_reusing_a_seq(cast):
+    [log(f"test.step.{n}", actor=cast.head, school=cast.school) for n in range(3)]
+    first = AuditEntry.objects.get(seq=1)
+    _raw("UPDATE audit_chainhead SET last_seq = 1, last_hash = %s", [first.entry_hash])
+
+    entry = log("test.after", actor=cast.head, school=cast.school)
+
+    assert entry.seq == 5
+    assert AuditEntry.objects.get(seq=4).detail["head_was"] == 1
+    assert verify_chain().ok
+
+
+@pytest.mark.clause("AW-PUB-3")
+def test_it_never_reuses_the_seq_of_entries_deleted_with_the_head(cast):
+    [log(f"test.step.{n}", actor=cast.head, school=cast.school) for n in range(5)]
+    head = ChainHead.objects.get(pk=1)
+    append_checkpoint(head.last_seq, head.last_hash)
+    _raw("DELETE FROM audit_auditentry WHERE seq >= 4")
+    _raw("DELETE FROM audit_chainhead")
+
+    entry = log("test.after", actor=cast.head, school=cast.school)
+
+    # The head is rebuilt from the checkpoint (#5), so the deleted #4 and #5 stay a visible gap.
+    assert entry.seq == 7
+    assert AuditEntry.objects.get(seq=6).detail == {"head_was": None, "rebuilt_at": 5, "highest_entry": 3}
+    report = verify_chain()
+    assert not report.ok
+    assert report.problem == "entry #4 is missing (deleted)"
+
+
+@pytest.mark.clause("AW-PUB-3")
+def test_it_keeps_audited_actions_working_after_the_head_is_deleted(client, cast):
+    log("test.before", actor=cast.head, school=cast.school)
+    _raw("DELETE FROM audit_chainhead")
+    client.force_login(cast.head)
+    today = timezone.localdate().isoformat()
+
+    response = client.post(
+        f"/s/{cast.school.slug}/closures/", {"label": "Snow day", "starts_on": today, "ends_on": today}
+    )
+
+    assert response.status_code == 302
+    assert Closure.objects.filter(school=cast.school, label="Snow day").exists()
+    added = AuditEntry.objects.get(action="school.closure.added")
+    assert added.seq == 3
+    assert verify_chain().ok

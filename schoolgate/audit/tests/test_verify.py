@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
 from schoolgate.audit.actions import log, verify_chain
+from schoolgate.audit.keys import current_key_id
 from schoolgate.audit.models import AuditEntry
 
 
@@ -198,9 +201,15 @@ def test_it_catches_the_whole_log_deleted(chain):
 @pytest.mark.clause("AW-PUB-3")
 def test_it_catches_an_entry_inserted_out_of_band(chain):
     # A well-formed entry appended without going through log(): the chain head never moved.
+    # Even signed with the real audit key.
     last = chain[-1]
     forged = AuditEntry(
-        seq=6, at=last.at, actor_label="system", action="policy.version.approved", prev_hash=last.entry_hash
+        seq=6,
+        at=last.at,
+        actor_label="system",
+        action="policy.version.approved",
+        prev_hash=last.entry_hash,
+        key_id=current_key_id(),
     )
     forged.entry_hash = forged.compute_hash()
     AuditEntry.objects.bulk_create([forged])
@@ -231,7 +240,10 @@ def test_it_keeps_verifying_after_later_appends(chain, cast):
 
 
 def test_it_reports_an_intact_chain_from_the_command(chain):
-    assert _verify_command().strip() == "Audit chain intact: 5 entries verified."
+    lines = _verify_command().splitlines()
+
+    assert lines[0] == "Audit chain intact: 5 entries verified."
+    assert lines[1] == f"Checkpoint written: entry #5, head {chain[-1].entry_hash}."
 
 
 @pytest.mark.clause("AW-PUB-3")
@@ -266,3 +278,58 @@ def test_it_exits_non_zero_when_the_tail_is_deleted(chain):
 
     assert failure.value.returncode != 0
     assert "entries after #4 are missing (deleted)" in str(failure.value)
+
+
+def _tampered(column: str, value):
+    """A different value of the same type for a column, valid enough for the database to store."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1000
+    if isinstance(value, dt.datetime):
+        return value + dt.timedelta(seconds=1)
+    if column in {"changes", "detail"}:
+        return json.dumps({"tampered": True})
+    if column in {"prev_hash", "entry_hash"}:
+        return ("f" if value[0] != "f" else "e") + value[1:]
+    return (value[:-1] + ("x" if value[-1:] != "x" else "y")) if value else "x"
+
+
+# Every column of the table but the row id, read from the model, so a column added later is tampered with too.
+STORED_COLUMNS = [f.column for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+
+
+@pytest.mark.clause("AW-PUB-3")
+@pytest.mark.parametrize("column", STORED_COLUMNS)
+def test_it_catches_every_stored_column_changed_with_raw_sql(chain, column):
+    entry = chain[2]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM audit_auditentry WHERE seq = %s", [entry.seq])  # noqa: S608
+        (value,) = cursor.fetchone()
+    if column == "at" and isinstance(value, str):  # SQLite hands datetimes back as text
+        value = dt.datetime.fromisoformat(value)
+    if column == "restricted":
+        value = bool(value)
+    _sql(f"UPDATE audit_auditentry SET {column} = %s WHERE seq = %s", [_tampered(column, value), entry.seq])  # noqa: S608
+
+    report = verify_chain()
+
+    assert not report.ok, f"changing {column} went unnoticed"
+    assert report.first_bad_seq == entry.seq
+
+
+def test_it_tampers_with_the_columns_that_matter():
+    # The list above is read from the model; make sure it really covers the decision's content.
+    assert {"seq", "at", "changes", "detail", "actor_id", "school_id", "hash_version", "key_id"} <= set(STORED_COLUMNS)
+
+
+@pytest.mark.clause("AW-PUB-3")
+def test_it_reports_a_deleted_chain_head_as_broken(chain):
+    _sql("DELETE FROM audit_chainhead", [])
+
+    report = verify_chain()
+
+    assert not report.ok
+    assert report.problem.startswith("the chain head is missing (deleted)")
+    with pytest.raises(CommandError, match="the chain head is missing"):
+        _verify_command()
