@@ -1,7 +1,12 @@
-"""Admin for pupil and carer records, and the consent register (read-only)."""
+"""Admin for pupil and carer records, imports, and the consent register: all read-only.
+
+Pupils, carers and their links change through the CSV import and the pupil pages; consent, "do not photograph"
+and family links through the consent actions, which check permission, audit and open take-downs.
+"""
 
 from django.contrib import admin
 
+from schoolgate.audit.admin import ReadOnlyAdmin, ReadOnlyInline
 from schoolgate.pupils.models import (
     Carer,
     CarerLink,
@@ -14,13 +19,12 @@ from schoolgate.pupils.models import (
 )
 
 
-class CarerLinkInline(admin.TabularInline):
+class CarerLinkInline(ReadOnlyInline):
     model = CarerLink
-    extra = 0
 
 
 @admin.register(Pupil)
-class PupilAdmin(admin.ModelAdmin):
+class PupilAdmin(ReadOnlyAdmin):
     list_display = ["upn", "legal_surname", "legal_forename", "year_group", "registration_group", "school"]
     list_filter = ["school", "year_group"]
     search_fields = ["upn", "legal_surname", "legal_forename", "preferred_forename"]
@@ -28,38 +32,24 @@ class PupilAdmin(admin.ModelAdmin):
 
 
 @admin.register(Carer)
-class CarerAdmin(admin.ModelAdmin):
+class CarerAdmin(ReadOnlyAdmin):
     list_display = ["full_name", "email", "phone", "school"]
     list_filter = ["school"]
     search_fields = ["full_name", "email"]
 
 
 @admin.register(ImportMapping)
-class ImportMappingAdmin(admin.ModelAdmin):
+class ImportMappingAdmin(ReadOnlyAdmin):
     list_display = ["school", "kind", "updated_at", "updated_by"]
     list_filter = ["kind"]
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ReadOnlyAdmin):
     list_display = ["filename", "kind", "school", "status", "rows", "created_at", "applied_at"]
     list_filter = ["kind", "status"]
-    # Runs are a record of what was imported; they change only through the import actions.
-    readonly_fields = [field.name for field in ImportRun._meta.fields]
-    exclude = ["content"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The consent register changes only through the consent actions, which check, audit and call the hooks."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # The uploaded file and its preview, warnings and problems (pupils' names, dates of birth) are not shown.
+    exclude = ["upload", "preview", "warnings", "problems"]
 
 
 @admin.register(ConsentRecord)

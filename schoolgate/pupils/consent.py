@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from schoolgate.pupils.models import (
@@ -24,14 +25,29 @@ from schoolgate.pupils.models import (
 )
 from schoolgate.schools.models import School
 
-# Called after commit, once per (pupil id, use) that has just lost consent: after a refusal or withdrawal,
-# or a "do not photograph" request, leaves the pupil without consent for that use today. The posts area
-# registers its takedown worklist here (RS-IMG-5) at import time, e.g. in its AppConfig.ready():
+logger = logging.getLogger(__name__)
+
+# Called once per (pupil id, use) that has just lost consent: after a refusal or withdrawal, or a "do not
+# photograph" request, leaves the pupil without consent for that use today (or a face in a live post is
+# tagged as a pupil without it). The posts area registers its take-down worklist here (RS-IMG-5) in its
+# AppConfig.ready():
 #     from schoolgate.pupils.consent import ON_CONSENT_LOST
 #     ON_CONSENT_LOST.append(open_takedowns_for)
-# A plain list, not a signal: the pupils actions call each function explicitly, and each call runs in
-# its own robust on_commit callback, so one failing hook is logged and never undoes the recorded decision.
+# A plain list, not a signal: actions call run_consent_lost_hooks explicitly, inside the transaction that
+# records the decision, so the decision and the take-downs it opens are committed together or not at all
+# (a process killed in between leaves neither). Each hook runs in its own savepoint: one that fails is
+# logged and rolled back alone, and never undoes the recorded decision.
 ON_CONSENT_LOST: list[Callable[[int, str], None]] = []
+
+
+def run_consent_lost_hooks(pupil_id: int, use: str) -> None:
+    """Call every ON_CONSENT_LOST hook for one (pupil, use), each in its own savepoint (see above)."""
+    for hook in list(ON_CONSENT_LOST):
+        try:
+            with transaction.atomic():
+                hook(pupil_id, str(use))
+        except Exception:
+            logger.exception("A consent-lost hook failed for pupil %s (%s)", pupil_id, use)
 
 
 class ConsentStatus(models.TextChoices):
@@ -126,6 +142,34 @@ def pupils_lacking_consent(pupils: Iterable[Pupil], use: str, on: dt.date) -> li
     pupils = list(pupils)
     states = states_for([p.pk for p in pupils], [use], on)
     return [p for p in pupils if not states[(p.pk, str(use))].given]
+
+
+# Where a photo can appear, as people say it ("not for social media"), for the uses a photo's faces decide.
+PLACES = {
+    ConsentUse.SOCIAL_MEDIA_PHOTO: "social media",
+    ConsentUse.WEBSITE_PHOTO: "the school website",
+    ConsentUse.PRINT_PHOTO: "print or the press",
+}
+# Why a pupil may not appear, completing "consent for <use> …".
+WHY_NOT = {
+    ConsentStatus.REFUSED: "was refused",
+    ConsentStatus.WITHDRAWN: "was withdrawn",
+    ConsentStatus.NONE: "has not been given: no answer is recorded",
+    ConsentStatus.EXPIRED: "has expired",
+    ConsentStatus.DO_NOT_PHOTOGRAPH: "cannot apply: they are not to be photographed at all",
+}
+
+
+def why_not(state: ConsentState) -> str:
+    return WHY_NOT.get(state.state, "has not been given")
+
+
+def places_without_consent(pupil_ids: Iterable[int], on: dt.date) -> dict[int, dict[str, ConsentState]]:
+    """For each pupil, the places a photo of them may not appear on `on` (use -> state), empty when none (two
+    queries). What the photo pages show when a face is tagged, long before a post is checked."""
+    ids = list(dict.fromkeys(pupil_ids))
+    states = states_for(ids, PLACES, on)
+    return {pid: {use: states[(pid, str(use))] for use in PLACES if not states[(pid, str(use))].given} for pid in ids}
 
 
 @dataclass

@@ -5,9 +5,8 @@ from __future__ import annotations
 from django import forms
 
 from schoolgate.pupils import imports
+from schoolgate.pupils.actions.importing import MAX_UPLOAD_BYTES
 from schoolgate.pupils.models import Carer, ConsentChannel, ConsentDecision, ConsentUse, ImportKind
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 class UploadForm(forms.Form):
@@ -18,14 +17,17 @@ class UploadForm(forms.Form):
         label="What the file holds",
         help_text="Import pupils first: each parent or carer is linked to a pupil by UPN or admission number.",
     )
-    file = forms.FileField(label="CSV export", help_text="A .csv file from SIMS, Arbor, Bromcom or a spreadsheet.")
+    file = forms.FileField(
+        label="CSV export",
+        help_text=f"A .csv file from SIMS, Arbor, Bromcom or a spreadsheet, up to {MAX_UPLOAD_BYTES // 2**20} MB.",
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
-                f"The file is {upload.size // (1024 * 1024)} MB; exports up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB "
-                "can be imported."
+                f"The file is {upload.size / (1024 * 1024):.1f} MB; exports up to {MAX_UPLOAD_BYTES // (1024 * 1024)} "
+                "MB can be imported. Export only the pupils on roll, with the columns Schoolgate reads."
             )
         if upload.size == 0:
             raise forms.ValidationError("The file is empty.")

@@ -1,22 +1,35 @@
-"""Reading and checking pupil and contact CSV exports from a school's information system (no database writes)."""
+"""Reading and checking pupil and contact CSV exports from a school's information system (no database writes).
+
+A file is read as a stream, a row at a time: an export is never held in memory whole, decoded, or as one
+object per row. What crosses rows (UPNs seen, names and birthdays for duplicates) is kept as small keys.
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from schoolgate.pupils import year_groups
 
 PUPILS = "pupils"
 CONTACTS = "contacts"
 DELIMITERS = ",;\t|"
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 SNIFF_LINES = 50
+SNIFF_CHARS = 64 * 1024
+CHUNK = 1024 * 1024
+# A bad file can have a problem on every line; past this many, only the count is kept.
+MAX_PROBLEMS = 1000
 
 
 @dataclass(frozen=True)
@@ -110,15 +123,62 @@ class Problem:
         return cls(message=data["message"], line=data.get("line"), column=data.get("column", ""))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A value quoted back to the person: control characters made visible, long values cut."""
+    value = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 @dataclass
 class Table:
-    """The file as rows of cells, each with the line it starts on."""
+    """The file as a header and a stream of rows, each with the line it starts on.
+
+    `rows()` reads the file once, lazily; problems found while reading (a row too long, a broken quote) are
+    appended to `problems` as they are met.
+    """
 
     encoding: str = ""
     delimiter: str = ","
     headers: list[str] = field(default_factory=list)
-    rows: list[tuple[int, list[str]]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    header_line: int = 1
+    _reader: Iterator[tuple[int, list[str]]] | None = None
+    _source: BinaryIO | None = None
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        if self._reader is None:
+            return
+        width = len(self.headers)
+        try:
+            for line, cells in self._reader:
+                if not any(cells):
+                    continue
+                if len(cells) > width and any(cells[width:]):
+                    self.problems.append(
+                        Problem(
+                            f"has {len(cells)} values but the header has {width} columns "
+                            "(a value containing the separator should be in quotes).",
+                            line=line,
+                        )
+                    )
+                    continue
+                yield line, (cells + [""] * width)[:width]
+        except csv.Error as error:
+            self.problems.append(Problem(f"The file could not be read as CSV: {error}."))
+        except UnicodeDecodeError:
+            self.problems.append(Problem("The file changed while it was being read; upload it again."))
+        finally:
+            self._reader = None
+
+    def bytes_read(self) -> int:
+        """How far into the file reading has got, for progress bars."""
+        try:
+            return self._source.tell() if self._source is not None else 0
+        except (OSError, ValueError):
+            return 0
 
 
 @dataclass
@@ -130,6 +190,7 @@ class ImportResult:
     mapping: dict[str, str]
     rows: list[dict]  # cleaned values by field name, plus "line"
     problems: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -143,77 +204,89 @@ def fields_for(kind: str) -> tuple[Field, ...]:
         raise ValueError(f"Unknown import kind {kind!r}") from None
 
 
-def decode(data: bytes) -> tuple[str | None, str, list[Problem]]:
-    """The text and the encoding it was in: UTF-8 (with or without BOM) first, then Windows-1252."""
-    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return None, "", [Problem("This is a spreadsheet, not a CSV file: save it as CSV and upload that.")]
-    if b"\x00" in data[:4096]:
+def detect_encoding(source: BinaryIO) -> tuple[str, list[Problem]]:
+    """The codec to read the file with, UTF-8 (with or without BOM) first, then Windows-1252; read in chunks."""
+    source.seek(0)
+    head = source.read(4096)
+    if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "", [Problem("This is a spreadsheet, not a CSV file: save it as CSV and upload that.")]
+    if b"\x00" in head:
         # UTF-16 is what Excel writes for "Unicode text"; it is not one of the encodings we accept.
-        return None, "", [Problem("The file is not plain text (it may be UTF-16 or binary): save it as CSV UTF-8.")]
-    try:
-        return data.decode("utf-8-sig"), "UTF-8", []
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "Windows-1252", []
-    except UnicodeDecodeError as error:
-        return (
-            None,
-            "",
-            [Problem(f"The file is neither UTF-8 nor Windows-1252 text (byte {error.start + 1} is not a character).")],
-        )
+        return "", [Problem("The file is not plain text (it may be UTF-16 or binary): save it as CSV UTF-8.")]
+    for codec in ("utf-8-sig", "cp1252"):
+        source.seek(0)
+        decoder = codecs.getincrementaldecoder(codec)()
+        offset = 0
+        try:
+            while chunk := source.read(CHUNK):
+                decoder.decode(chunk)
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            failed_at = offset + error.start + 1
+            continue
+        return codec, []
+    return "", [Problem(f"The file is neither UTF-8 nor Windows-1252 text (byte {failed_at} is not a character).")]
 
 
-def sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252"}
+
+
+def sniff_delimiter(sample: str) -> str:
+    sample = "\n".join(sample.splitlines()[:SNIFF_LINES])
     try:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
         return ","
 
 
-def _numbered_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _numbered_rows(text: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(text, delimiter=delimiter)
     start = 1
     for cells in reader:
-        yield start, cells
+        yield start, [cell.strip() for cell in cells]
         start = reader.line_num + 1  # a quoted cell may span lines; the next row starts after it
 
 
-def read_table(data: bytes) -> Table:
-    text, encoding, problems = decode(data)
-    if text is None:
+def open_table(source: BinaryIO) -> Table:
+    """Find the encoding, separator and header of a seekable binary file; the rows are read later, lazily."""
+    codec, problems = detect_encoding(source)
+    if not codec:
         return Table(problems=problems)
-    return read_text(text, encoding=encoding)
-
-
-def read_text(text: str, *, encoding: str) -> Table:
-    """Split decoded text into a header and numbered rows, noting rows that do not fit the header."""
-    table = Table(encoding=encoding, delimiter=sniff_delimiter(text))
+    source.seek(0)
+    text = io.TextIOWrapper(source, encoding=codec, newline="")
+    sample = text.read(SNIFF_CHARS)
+    text.seek(0)
+    table = Table(encoding=ENCODING_NAMES[codec], delimiter=sniff_delimiter(sample), _source=source)
+    rows = _numbered_rows(text, table.delimiter)
     try:
-        rows = [(line, [cell.strip() for cell in cells]) for line, cells in _numbered_rows(text, table.delimiter)]
+        table.header_line, headers = next((line, cells) for line, cells in rows if any(cells))
+    except StopIteration:
+        table.problems.append(Problem("The file is empty: it needs a header row and a row per record."))
+        return table
     except csv.Error as error:
         table.problems.append(Problem(f"The file could not be read as CSV: {error}."))
         return table
-    rows = [(line, cells) for line, cells in rows if any(cells)]
-    if not rows:
-        table.problems.append(Problem("The file is empty: it needs a header row and a row per record."))
-        return table
-    header_line, headers = rows[0]
     stray = [DELIMITER_NAMES[d] for d in ";\t|" if d != table.delimiter and any(d in h for h in headers)]
     if len(headers) == 1 and "," in headers[0] and table.delimiter != ",":
         stray.append("comma")
     if stray:
+        example = next(h for h in headers if any(d in h for d in DELIMITERS))
         table.problems.append(
             Problem(
                 f"The columns are not separated consistently: read with {DELIMITER_NAMES[table.delimiter]}s, the "
                 f"header row has {len(headers)} column(s), including {', '.join(stray)} characters inside "
-                f"('{next(h for h in headers if any(d in h for d in DELIMITERS))}'). Save the file again as CSV "
-                "(comma-separated) from the spreadsheet or the information system.",
-                line=header_line,
+                f"('{shown(example)}'). Save the file again as CSV (comma-separated) from the spreadsheet or the "
+                "information system.",
+                line=table.header_line,
             )
         )
         return table  # without headers: nothing further can be said about the columns
+    if any(_CONTROL.search(h) or len(h) > 200 for h in headers):
+        table.problems.append(
+            Problem("The header row is not a row of column names: is this the export from the information system?")
+        )
+        return table
     table.headers = headers
     seen: dict[str, int] = {}
     for position, header in enumerate(headers, start=1):
@@ -224,18 +297,12 @@ def read_text(text: str, *, encoding: str) -> Table:
                 Problem(f"Two columns are called '{header}' (columns {seen[header.casefold()]} and {position}).", 1)
             )
         seen.setdefault(header.casefold(), position)
-    for line, cells in rows[1:]:
-        if len(cells) > len(headers) and any(cells[len(headers) :]):
-            table.problems.append(
-                Problem(
-                    f"has {len(cells)} values but the header has {len(headers)} columns "
-                    "(a value containing the separator should be in quotes).",
-                    line=line,
-                )
-            )
-            continue
-        table.rows.append((line, (cells + [""] * len(headers))[: len(headers)]))
+    table._reader = rows
     return table
+
+
+def read_table(data: bytes) -> Table:
+    return open_table(io.BytesIO(data))
 
 
 def _normal(header: str) -> str:
@@ -286,10 +353,26 @@ def parse_date(value: str, *, today: dt.date) -> dt.date:
     return dt.date(year, int(month), day)
 
 
-def _clean(spec: Field, raw: str, *, line: int, column: str, today: dt.date, problems: list[Problem]):
+def person_key(forename: str, surname: str) -> str:
+    """A name as compared for duplicates: accents, case, punctuation and spacing ignored ("Siân" is "Sian")."""
+    text = unicodedata.normalize("NFKD", f"{forename} {surname}")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = re.sub(r"['’`.]", "", text)
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def person_hash(forename: str, surname: str, born: dt.date) -> int:
+    """A small key for a name and birthday, so that a long file's pupils are remembered in little memory."""
+    return hash((person_key(forename, surname), born.toordinal()))
+
+
+def _clean(spec: Field, raw: str, *, line: int, column: str, today: dt.date, problems: Callable):
     value = " ".join(raw.split())
+    if _CONTROL.search(value):
+        problems(Problem(f"'{shown(value)}' contains characters that are not text.", line, column))
+        return None
     if spec.required and not value:
-        problems.append(Problem(f"{spec.label} is missing.", line, column))
+        problems(Problem(f"{spec.label} is missing.", line, column))
         return None
     if spec.kind == "date":
         if not value:
@@ -297,20 +380,21 @@ def _clean(spec: Field, raw: str, *, line: int, column: str, today: dt.date, pro
         try:
             date = parse_date(value, today=today)
         except ValueError:
-            problems.append(Problem(f"'{value}' is not a date (expected dd/mm/yyyy).", line, column))
+            problems(Problem(f"'{shown(value)}' is not a date (expected dd/mm/yyyy).", line, column))
             return None
         if spec.name == "date_of_birth" and date > today:
-            problems.append(Problem(f"'{value}' is in the future.", line, column))
+            problems(Problem(f"'{value}' is in the future.", line, column))
         return date
     if spec.kind == "yes_no":
         if value.casefold() in YES:
             return True
         if value.casefold() in NO:
             return False
-        problems.append(Problem(f"'{value}' is not yes or no (expected Y or N).", line, column))
+        problems(Problem(f"'{shown(value)}' is not yes or no (expected Y or N).", line, column))
         return False
     if len(value) > spec.max_length:
-        problems.append(Problem(f"is {len(value)} characters long; at most {spec.max_length} fit.", line, column))
+        problems(Problem(f"is {len(value)} characters long; at most {spec.max_length} fit.", line, column))
+        return value[: spec.max_length]
     if spec.kind == "upn":
         return value.upper()
     if spec.kind == "email" and value:
@@ -318,7 +402,19 @@ def _clean(spec: Field, raw: str, *, line: int, column: str, today: dt.date, pro
         try:
             validate_email(value)
         except ValidationError:
-            problems.append(Problem(f"'{value}' is not an email address.", line, column))
+            problems(Problem(f"'{shown(value)}' is not an email address.", line, column))
+    if spec.name == "year_group" and value:
+        year = year_groups.canonical(value)
+        if year is None:
+            problems(
+                Problem(
+                    f"'{shown(value)}' is not a year group Schoolgate recognises (it reads {year_groups.EXAMPLES}).",
+                    line,
+                    column,
+                )
+            )
+            return value
+        return year
     return value
 
 
@@ -351,65 +447,181 @@ def check_mapping(kind: str, headers: list[str], mapping: dict[str, str]) -> lis
     return problems
 
 
+class Checker:
+    """Cleans the rows of a table one at a time and lists every problem by line and column.
+
+    1. `start()` checks the columns; when that fails (or the table had no header), there are no rows to check.
+    2. `rows()` yields each row cleaned (values by field name, plus "line" and "ok": no problem on it),
+       checking it against the rows before it (a UPN twice, a probable duplicate pupil) and the school's
+       records passed in (`known_upns` for contacts; `existing_people` for duplicates among pupils).
+    3. `finish()` gives the problems (at most MAX_PROBLEMS listed, the rest counted) and the warnings.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        table: Table,
+        mapping: dict[str, str],
+        *,
+        known_upns: Iterable[str] = (),
+        existing_people: dict[int, tuple[str, str]] | None = None,
+        today: dt.date,
+    ):
+        self.kind, self.table, self.today = kind, table, today
+        self.mapping = {name: header for name, header in mapping.items() if header}
+        self.known = {upn.upper() for upn in known_upns}
+        self.existing_people = existing_people or {}
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.unlisted = 0
+        self.count = 0
+        self._first_line: dict = {}
+        self._people: dict[int, tuple[int, str]] = {}
+        self._reported = 0
+
+    def problem(self, problem: Problem) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.unlisted += 1
+
+    def _collect_table_problems(self) -> None:
+        for problem in self.table.problems[self._reported :]:
+            self.problem(problem)
+        self._reported = len(self.table.problems)
+
+    def start(self) -> bool:
+        self._collect_table_problems()
+        if not self.table.headers:
+            return False
+        for problem in check_mapping(self.kind, self.table.headers, self.mapping):
+            self.problem(problem)
+        return not any(p.line is None for p in self.problems)
+
+    def rows(self) -> Iterator[dict]:
+        position = {header: index for index, header in enumerate(self.table.headers)}
+        columns = [
+            (spec, self.mapping[spec.name], position[self.mapping[spec.name]])
+            for spec in fields_for(self.kind)
+            if spec.name in self.mapping
+        ]
+        for line, cells in self.table.rows():
+            self._collect_table_problems()
+            before = len(self.problems) + self.unlisted
+            row: dict = {"line": line}
+            for spec, header, index in columns:
+                row[spec.name] = _clean(
+                    spec, cells[index], line=line, column=header, today=self.today, problems=self.problem
+                )
+            if self.kind == PUPILS:
+                self._check_pupil(row)
+            else:
+                self._check_contact(row)
+            row["ok"] = len(self.problems) + self.unlisted == before
+            self.count += 1
+            yield row
+        self._collect_table_problems()
+
+    def finish(self) -> tuple[list[Problem], list[Problem]]:
+        if self.table.headers and not self.count and not self.problems:
+            self.problem(Problem("The file has a header row but no records."))
+        problems = list(self.problems)
+        if self.unlisted:
+            problems.append(Problem(f"…and {self.unlisted:,} more problems like these, not listed."))
+        return problems, self.warnings
+
+    def _check_pupil(self, row: dict) -> None:
+        upn, mapping = row.get("upn"), self.mapping
+        if not upn:
+            return
+        if upn in self._first_line:
+            self.problem(
+                Problem(
+                    f"UPN '{upn}' is also on line {self._first_line[upn]}; each pupil must appear once.",
+                    row["line"],
+                    mapping["upn"],
+                )
+            )
+        else:
+            self._first_line[upn] = row["line"]
+        if row.get("date_of_birth") and row.get("leaving_date") and row["leaving_date"] < row["date_of_birth"]:
+            self.problem(Problem("The leaving date is before the date of birth.", row["line"], mapping["leaving_date"]))
+        self._check_duplicate_person(row)
+
+    def _check_duplicate_person(self, row: dict) -> None:
+        # Same name and birthday under another UPN: usually one child entered twice in the information system.
+        born, forename, surname = row.get("date_of_birth"), row.get("legal_forename"), row.get("legal_surname")
+        if not (born and forename and surname):
+            return
+        key = person_hash(forename, surname, born)
+        name, upn = f"{forename} {surname}", row["upn"]
+        earlier = self._people.get(key)
+        if earlier and earlier[1] != upn:
+            self.warnings.append(
+                Problem(
+                    f"{name}, born {born:%-d %B %Y}, is also on line {earlier[0]} under UPN '{earlier[1]}': "
+                    "probably the same pupil twice. Check the information system before confirming.",
+                    row["line"],
+                )
+            )
+        else:
+            self._people.setdefault(key, (row["line"], upn))
+        existing = self.existing_people.get(key)
+        if existing and existing[0].upper() != upn:
+            self.warnings.append(
+                Problem(
+                    f"{name}, born {born:%-d %B %Y}, may already be here as {existing[1]} (UPN '{existing[0]}'). "
+                    "If it is the same pupil, correct the UPN in the information system; otherwise carry on.",
+                    row["line"],
+                )
+            )
+
+    def _check_contact(self, row: dict) -> None:
+        mapping = self.mapping
+        name = contact_name(row)
+        name_column = mapping.get("full_name") or mapping.get("surname") or mapping.get("forename", "")
+        if not name:
+            self.problem(Problem("The contact's name is missing.", row["line"], name_column))
+        elif len(name) > 200:
+            self.problem(Problem("The contact's name is longer than 200 characters.", row["line"], name_column))
+        row["name"] = name[:200]
+        upn = row.get("pupil_upn")
+        if not upn:
+            return
+        if upn not in self.known:
+            self.problem(
+                Problem(
+                    f"no pupil with UPN '{shown(upn)}' at the school; import the pupil file first.",
+                    row["line"],
+                    mapping["pupil_upn"],
+                )
+            )
+        if name:
+            link = (contact_key(name, row.get("email") or "", row.get("phone") or ""), upn)
+            if link in self._first_line:
+                self.problem(
+                    Problem(
+                        f"the same contact and pupil are on line {self._first_line[link]}.", row["line"], name_column
+                    )
+                )
+            else:
+                self._first_line[link] = row["line"]
+
+
 def validate_table(
     kind: str,
     table: Table,
     mapping: dict[str, str],
     *,
     known_upns: Iterable[str] = (),
+    existing_people: dict | None = None,
     today: dt.date,
-    progress=None,
 ) -> ImportResult:
-    """Clean every row and list every problem by line and column; rows are only usable when there are none.
-
-    `known_upns` are the school's pupils, for contacts; `progress(done)` is called every 200 rows.
-    """
-    mapping = {name: header for name, header in mapping.items() if header}
-    result = ImportResult(kind, table.encoding, table.delimiter, table.headers, mapping, [], list(table.problems))
-    if not table.headers:
-        return result
-    result.problems += check_mapping(kind, table.headers, mapping)
-    if any(p.line is None for p in result.problems) or (table.problems and not table.rows):
-        return result
-    if not table.rows:
-        result.problems.append(Problem("The file has a header row but no records."))
-        return result
-    position = {header: index for index, header in enumerate(table.headers)}
-    columns = [
-        (spec, mapping[spec.name], position[mapping[spec.name]]) for spec in fields_for(kind) if spec.name in mapping
-    ]
-    known = {upn.upper() for upn in known_upns}
-    first_line: dict = {}
-    for count, (line, cells) in enumerate(table.rows, start=1):
-        row: dict = {"line": line}
-        for spec, header, index in columns:
-            row[spec.name] = _clean(spec, cells[index], line=line, column=header, today=today, problems=result.problems)
-        if kind == PUPILS:
-            _check_pupil(row, first_line, mapping, result.problems)
-        else:
-            _check_contact(row, first_line, mapping, known, result.problems)
-        result.rows.append(row)
-        if progress and count % 200 == 0:
-            progress(count)
-    return result
-
-
-def _check_pupil(row: dict, first_line: dict, mapping: dict, problems: list[Problem]) -> None:
-    upn = row.get("upn")
-    if not upn:
-        return
-    if upn in first_line:
-        problems.append(
-            Problem(
-                f"UPN '{upn}' is also on line {first_line[upn]}; each pupil must appear once.",
-                row["line"],
-                mapping["upn"],
-            )
-        )
-    else:
-        first_line[upn] = row["line"]
-    if row.get("date_of_birth") and row.get("leaving_date") and row["leaving_date"] < row["date_of_birth"]:
-        problems.append(Problem("The leaving date is before the date of birth.", row["line"], mapping["leaving_date"]))
+    """Every row cleaned and every problem listed, all in memory: for small files and tests."""
+    checker = Checker(kind, table, mapping, known_upns=known_upns, existing_people=existing_people, today=today)
+    rows = [{k: v for k, v in row.items() if k != "ok"} for row in checker.rows()] if checker.start() else []
+    problems, warnings = checker.finish()
+    return ImportResult(kind, table.encoding, table.delimiter, table.headers, checker.mapping, rows, problems, warnings)
 
 
 def contact_name(row: dict) -> str:
@@ -421,35 +633,6 @@ def contact_key(name: str, email: str, phone: str) -> tuple[str, str]:
     return (" ".join(name.casefold().split()), email.casefold() if email else re.sub(r"\D", "", phone))
 
 
-def _check_contact(row: dict, first_line: dict, mapping: dict, known: set[str], problems: list[Problem]) -> None:
-    name = contact_name(row)
-    name_column = mapping.get("full_name") or mapping.get("surname") or mapping.get("forename", "")
-    if not name:
-        problems.append(Problem("The contact's name is missing.", row["line"], name_column))
-    elif len(name) > 200:
-        problems.append(Problem("The contact's name is longer than 200 characters.", row["line"], name_column))
-    row["name"] = name
-    upn = row.get("pupil_upn")
-    if not upn:
-        return
-    if upn not in known:
-        problems.append(
-            Problem(
-                f"no pupil with UPN '{upn}' at the school; import the pupil file first.",
-                row["line"],
-                mapping["pupil_upn"],
-            )
-        )
-    if name:
-        link = (contact_key(name, row.get("email") or "", row.get("phone") or ""), upn)
-        if link in first_line:
-            problems.append(
-                Problem(f"the same contact and pupil are on line {first_line[link]}.", row["line"], name_column)
-            )
-        else:
-            first_line[link] = row["line"]
-
-
 def parse(
     kind: str,
     data: bytes,
@@ -457,10 +640,11 @@ def parse(
     *,
     remembered: dict[str, str] | None = None,
     known_upns: Iterable[str] = (),
+    existing_people: dict | None = None,
     today: dt.date,
 ) -> ImportResult:
     """Decode, split, map and check a whole export in one call."""
     table = read_table(data)
     if mapping is None:
         mapping = suggest_mapping(kind, table.headers, remembered)
-    return validate_table(kind, table, mapping, known_upns=known_upns, today=today)
+    return validate_table(kind, table, mapping, known_upns=known_upns, existing_people=existing_people, today=today)

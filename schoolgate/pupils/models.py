@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from schoolgate.pupils import year_groups
+
 
 class Pupil(models.Model):
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="pupils")
@@ -32,6 +34,11 @@ class Pupil(models.Model):
     @property
     def surname(self) -> str:
         return self.preferred_surname or self.legal_surname
+
+    @property
+    def year_group_order(self) -> tuple:
+        """Sorts Nursery < Reception < Year 1 < … < Year 13, then anything else."""
+        return year_groups.sort_key(self.year_group)
 
 
 class Carer(models.Model):
@@ -83,6 +90,7 @@ class ImportMapping(models.Model):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", "Checking"
     INVALID = "invalid", "Has problems"
     VALIDATED = "validated", "Checked, waiting for confirmation"
     APPLYING = "applying", "Importing"
@@ -102,10 +110,16 @@ class ImportRun(models.Model):
     delimiter = models.CharField(max_length=1, blank=True)
     headers = models.JSONField(default=list)
     mapping = models.JSONField(default=dict)
-    # The decoded file, so that confirming applies exactly what was checked; emptied once applied or cancelled.
-    content = models.TextField(blank=True)
-    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.INVALID)
+    # The file as uploaded, in private storage like photos' originals (never served): confirming applies exactly
+    # what was checked. Deleted once applied, cancelled or a day old.
+    upload = models.FileField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.CHECKING)
     problems = models.JSONField(default=list)
+    # Probable duplicate pupils and the like: worth a look, but they do not stop the import.
+    warnings = models.JSONField(default=list)
+    # The first rows as they would be stored, for the person to look at before confirming.
+    preview = models.JSONField(default=list)
     rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
@@ -119,8 +133,12 @@ class ImportRun(models.Model):
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
+    progress_done = models.PositiveBigIntegerField(default=0)
+    progress_total = models.PositiveBigIntegerField(default=0)
+    # The job checking or applying the file holds a lease: if its worker dies, another may take over once the
+    # lease has run out (a periodic job looks for those), and a job that lost its lease writes nothing.
+    lease_token = models.CharField(max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
 
@@ -137,6 +155,21 @@ class ImportRun(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.is_queued or self.status == ImportStatus.APPLYING
+
+    @property
+    def is_checking(self) -> bool:
+        return self.status == ImportStatus.CHECKING
+
+    @property
+    def is_editable(self) -> bool:
+        """Checked but not confirmed, with the file still kept: columns can change, it can be confirmed."""
+        waiting = self.status in {ImportStatus.INVALID, ImportStatus.VALIDATED} and not self.confirmed_at
+        return waiting and bool(self.upload)
+
+    def warning_list(self) -> list:
+        from schoolgate.pupils.imports import Problem
+
+        return [Problem.from_dict(p) for p in self.warnings]
 
     @property
     def percent(self) -> int:
@@ -240,7 +273,7 @@ class ConsentRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_use_display()}: {self.get_decision_display().lower()} on {self.decided_on:%d/%m/%Y}"
+        return f"{self.get_use_display()}: {self.get_decision_display().lower()} on {self.decided_on:%-d %B %Y}"
 
     def save(self, *args, **kwargs):
         # The register is evidence of what families said and when: rows are never rewritten.
@@ -281,7 +314,7 @@ class DoNotPhotograph(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Do not photograph {self.pupil} (from {self.requested_on:%d/%m/%Y})"
+        return f"Do not photograph {self.pupil} (from {self.requested_on:%-d %B %Y})"
 
     @property
     def requested_by_label(self) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from schoolgate.pupils import actions, consent, imports
+from schoolgate.pupils import actions, consent, imports, year_groups
 from schoolgate.pupils.forms import (
     ConfirmForm,
     ConsentForm,
@@ -30,7 +30,6 @@ from schoolgate.pupils.models import (
     DoNotPhotograph,
     FamilyLink,
     ImportRun,
-    ImportStatus,
     Pupil,
 )
 from schoolgate.schools.permissions import has_permission, require_permission
@@ -76,7 +75,9 @@ def pupil_list(request, slug):
         "year": year,
         "group": group,
         "status": status,
-        "years": on_roll.exclude(year_group="").values_list("year_group", flat=True).distinct().order_by("year_group"),
+        "years": sorted(
+            on_roll.exclude(year_group="").values_list("year_group", flat=True).distinct(), key=year_groups.sort_key
+        ),
         "groups": on_roll.exclude(registration_group="")
         .values_list("registration_group", flat=True)
         .distinct()
@@ -99,26 +100,26 @@ def upload(request, slug):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
-        run = actions.validate_import(
-            school,
-            by=request.user,
-            kind=form.cleaned_data["kind"],
-            filename=upload_file.name,
-            data=upload_file.read(),
-        )
-        return redirect("pupils:run", slug, run.pk)
+        try:
+            run = actions.upload_import(
+                school, by=request.user, kind=form.cleaned_data["kind"], filename=upload_file.name, file=upload_file
+            )
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            return redirect("pupils:run", slug, run.pk)
     runs = ImportRun.objects.filter(school=school).select_related("uploaded_by")[:20]
-    return render(request, "pupils/import.html", {"school": school, "form": form, "runs": runs})
+    context = {"school": school, "form": form, "runs": runs, "max_mb": actions.MAX_UPLOAD_BYTES // (1024 * 1024)}
+    return render(request, "pupils/import.html", context)
 
 
 @login_required
 def run_detail(request, slug, pk):
-    """The columns chosen for the file, and either its problems or what confirming would do."""
+    """The file being checked, or its preview: columns, the first rows as they would be stored, problems."""
     school = school_for(request, slug, actions.IMPORT_PERMISSION)
     run = _run(school, pk)
-    editable = run.status in {ImportStatus.INVALID, ImportStatus.VALIDATED} and not run.confirmed_at and run.content
     mapping_form = None
-    if editable and run.headers:
+    if run.is_editable and run.headers:
         mapping_form = MappingForm(request.POST or None, kind=run.kind, headers=run.headers, initial=run.mapping)
         if request.method == "POST" and mapping_form.is_valid():
             try:
@@ -126,12 +127,21 @@ def run_detail(request, slug, pk):
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             return redirect("pupils:run", slug, run.pk)
+    specs = [spec for spec in imports.fields_for(run.kind) if spec.name in run.mapping]
+    notes: dict[int, list] = {}
+    for kind, items in (("problem", run.problem_list()), ("warning", run.warning_list())):
+        for item in items:
+            if item.line:
+                notes.setdefault(item.line, []).append((kind, item))
     context = {
         "school": school,
         "run": run,
         "mapping_form": mapping_form,
         "confirm_form": ConfirmForm(),
         "problems": run.problem_list(),
+        "warnings": run.warning_list(),
+        "preview_columns": [spec.label for spec in specs],
+        "preview": [{**row, "notes": notes.get(row["line"], [])} for row in run.preview],
         "fields": {spec.name: spec for spec in imports.fields_for(run.kind)},
     }
     return render(request, "pupils/run.html", context)
@@ -171,7 +181,11 @@ def cancel(request, slug, pk):
 def run_status(request, slug, pk):
     """The progress fragment the run page polls while the import job works."""
     school = school_for(request, slug, actions.IMPORT_PERMISSION)
-    return render(request, "pupils/_status.html", {"school": school, "run": _run(school, pk)})
+    run = _run(school, pk)
+    response = render(request, "pupils/_status.html", {"school": school, "run": run})
+    if request.GET.get("was") == "checking" and not run.is_checking:
+        response["HX-Refresh"] = "true"  # checked: the whole page changes (preview, columns, confirmation)
+    return response
 
 
 # Photo consent (RS-IMG-1, AW-IMG-1)
@@ -282,7 +296,7 @@ def send_family_link(request, slug, pk, carer_pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(
-            request, f"Consent link emailed to {carer}; it works until {timezone.localtime(link.expires_at):%d/%m/%Y}."
+            request, f"Consent link emailed to {carer}; it works until {timezone.localtime(link.expires_at):%-d %B %Y}."
         )
     return redirect("pupils:consent", slug, pupil.pk)
 
@@ -305,12 +319,10 @@ def consent_coverage(request, slug):
     use = request.GET.get("use")
     if use not in ConsentUse.values:
         use = ConsentUse.SOCIAL_MEDIA_PHOTO
-    context = {
-        "school": school,
-        "uses": ConsentUse.choices,
-        "coverage": consent.coverage(school, use, timezone.localdate()),
-        "parts": consent.COVERAGE_PARTS,
-    }
+    coverage = consent.coverage(school, use, timezone.localdate())
+    # Nursery, Reception, Year 1 … Year 13 in school order, not alphabetical ("Reception" after "Year 4").
+    coverage.by_year.sort(key=lambda row: year_groups.sort_key(row.group))
+    context = {"school": school, "uses": ConsentUse.choices, "coverage": coverage, "parts": consent.COVERAGE_PARTS}
     return render(request, "pupils/consent_coverage.html", context)
 
 

@@ -1,17 +1,37 @@
-"""Importing pupils and their parents/carers from CSV exports: check everything, then write it all or nothing."""
+"""Importing pupils and their parents/carers from CSV exports: check everything, then write it all or nothing.
+
+An uploaded file is kept in private storage (like a photo's original, never served) and read as a stream by
+a job, a batch of rows at a time, so memory stays bounded however long the file is:
+
+1. `upload_import` stores the file and queues `check_import` (the page shows its progress).
+2. `check_import` cleans every row, lists problems and probable duplicates, counts what importing would
+   create, update and leave unchanged, and keeps a preview of the first rows as they would be stored.
+3. `confirm_import` queues `apply_import`, which checks the file again against the school as it is then
+   and writes every row in one transaction, or nothing.
+
+Both jobs hold a lease on the run: a job whose worker was killed is picked up again once its lease has run
+out (`resume_stalled_imports`), and a job that lost its lease writes nothing, so a run is applied once.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import secrets
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from schoolgate.audit import actions as audit
 from schoolgate.pupils import imports
-from schoolgate.pupils.models import Carer, CarerLink, ImportMapping, ImportRun, ImportStatus, Pupil
+from schoolgate.pupils.actions.import_writers import WRITERS, Counts
+from schoolgate.pupils.models import ImportMapping, ImportRun, ImportStatus, Pupil
 from schoolgate.schools.models import School
 from schoolgate.schools.permissions import require_permission
 
@@ -21,179 +41,41 @@ logger = logging.getLogger(__name__)
 IMPORT_PERMISSION = "pupils.import"
 VIEW_PERMISSION = "pupils.view"
 
-PUPIL_DATA_FIELDS = [spec.name for spec in imports.PUPIL_FIELDS if spec.name != "upn"]
+# 5 MB is about 100,000 pupil rows, twenty times the largest school's roll: checked in about half a minute
+# and written in under two (bench/pupil_import.py). At 20 MB a check took nearly two minutes and the process
+# grew by almost 300 MB, for files no school has.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 BATCH = 500
+PREVIEW_ROWS = 20
+# Longer than the slowest write of a file at the size limit (bench/pupil_import.py measures it).
+LEASE = dt.timedelta(minutes=10)
+PROGRESS_EVERY = 2000  # rows between progress updates
 COUNT_FIELDS = ["created_count", "updated_count", "unchanged_count", "left_count", "missing_count", "links_count"]
 
 
-@dataclass
-class Plan:
-    """What an import would do, worked out against the database without writing; `write()` then does it."""
-
-    created: list = field(default_factory=list)
-    updated: list = field(default_factory=list)
-    update_fields: set[str] = field(default_factory=set)
-    unchanged: int = 0
-    left: int = 0
-    missing_ids: list[int] = field(default_factory=list)
-    links_new: list[tuple[Carer, int, dict]] = field(default_factory=list)
-    links_updated: list[CarerLink] = field(default_factory=list)
-    link_fields: set[str] = field(default_factory=set)
-
-    def counts(self, kind: str, *, mark_missing_as_left: bool) -> dict:
-        if kind == imports.PUPILS:
-            left = self.left + (len(self.missing_ids) if mark_missing_as_left else 0)
-            return {
-                "created_count": len(self.created),
-                "updated_count": len(self.updated),
-                "unchanged_count": self.unchanged,
-                "left_count": left,
-                "missing_count": len(self.missing_ids),
-                "links_count": 0,
-            }
-        return {
-            "created_count": len(self.created),
-            "updated_count": len(self.updated) + len(self.links_updated),
-            "unchanged_count": self.unchanged,
-            "left_count": 0,
-            "missing_count": 0,
-            "links_count": len(self.links_new),
-        }
+class LostLease(Exception):
+    """Another job took this run over (this one was too slow, or thought dead): write nothing more."""
 
 
-def _blank(spec_name: str):
-    return None if spec_name in {"date_of_birth", "leaving_date"} else ""
+class StaleCheck(Exception):
+    """The school changed since the file was checked: roll the writes back and show the problems."""
 
 
-def plan_pupils(school: School, rows: list[dict], mapping: dict[str, str]) -> Plan:
-    """Match rows to pupils by UPN (one query); only the file's mapped columns are changed, nothing is deleted."""
-    plan = Plan()
-    existing = {pupil.upn.upper(): pupil for pupil in Pupil.objects.filter(school=school)}
-    fields = [name for name in PUPIL_DATA_FIELDS if name in mapping]
-    for row in rows:
-        values = {name: row.get(name) or _blank(name) for name in fields}
-        pupil = existing.get(row["upn"])
-        if pupil is None:
-            plan.created.append(Pupil(school=school, upn=row["upn"], **values))
-            plan.left += bool(values.get("leaving_date"))
-            continue
-        changed = [name for name, value in values.items() if getattr(pupil, name) != value]
-        if pupil.upn != row["upn"]:
-            changed.append("upn")  # matched regardless of case; stored as the file has it
-        if "leaving_date" in changed and values["leaving_date"] and pupil.leaving_date is None:
-            plan.left += 1
-        if not changed:
-            plan.unchanged += 1
-            continue
-        pupil.upn = row["upn"]
-        for name in fields:
-            setattr(pupil, name, values[name])
-        plan.updated.append(pupil)
-        plan.update_fields.update(changed)
-    in_file = {row["upn"] for row in rows}
-    plan.missing_ids = [
-        pupil.pk for upn, pupil in existing.items() if upn not in in_file and pupil.leaving_date is None
-    ]
-    return plan
+# Reading the stored file: one pass, checking and (when writing) writing in batches.
 
 
-def plan_contacts(school: School, rows: list[dict], mapping: dict[str, str]) -> Plan:
-    """Match contacts by name with email (or phone), and links by contact and pupil; three queries in all."""
-    plan = Plan()
-    pupils = {upn.upper(): pk for pk, upn in Pupil.objects.filter(school=school).values_list("pk", "upn")}
-    carers = {imports.contact_key(c.full_name, c.email, c.phone): c for c in Carer.objects.filter(school=school)}
-    links = {(link.carer_id, link.pupil_id): link for link in CarerLink.objects.filter(carer__school=school)}
-    new_carers: set[int] = set()
-    changed_carers: dict[int, Carer] = {}
-    link_values = [name for name in ("relationship", "parental_responsibility") if name in mapping]
-    for row in rows:
-        name, email, phone = row["name"], row.get("email") or "", row.get("phone") or ""
-        key = imports.contact_key(name, email, phone)
-        carer = carers.get(key)
-        if carer is None:
-            carer = carers[key] = Carer(school=school, full_name=name, email=email, phone=phone)
-            plan.created.append(carer)
-            new_carers.add(id(carer))
-        else:
-            details = {"full_name": name, "email": email, **({"phone": phone} if "phone" in mapping else {})}
-            changed = [attr for attr, value in details.items() if getattr(carer, attr) != value]
-            for attr in changed:
-                setattr(carer, attr, details[attr])
-            if changed and id(carer) not in new_carers:
-                changed_carers[id(carer)] = carer
-                plan.update_fields.update(changed)
-        values = {attr: row.get(attr) if attr == "relationship" else bool(row.get(attr)) for attr in link_values}
-        pupil_id = pupils[row["pupil_upn"]]
-        link = links.get((carer.pk, pupil_id)) if carer.pk else None
-        if link is None:
-            plan.links_new.append((carer, pupil_id, values))
-            continue
-        changed = [attr for attr, value in values.items() if getattr(link, attr) != value]
-        if changed:
-            for attr in changed:
-                setattr(link, attr, values[attr])
-            plan.links_updated.append(link)
-            plan.link_fields.update(changed)
-        elif id(carer) not in changed_carers:
-            plan.unchanged += 1
-    plan.updated = list(changed_carers.values())
-    return plan
+def _storage():
+    return ImportRun._meta.get_field("upload").storage
 
 
-def _write(kind: str, plan: Plan, *, mark_missing_as_left: bool) -> None:
-    if kind == imports.PUPILS:
-        Pupil.objects.bulk_create(plan.created, batch_size=BATCH)
-        if plan.updated:
-            Pupil.objects.bulk_update(plan.updated, sorted(plan.update_fields), batch_size=BATCH)
-        if mark_missing_as_left:
-            today = timezone.localdate()
-            for start in range(0, len(plan.missing_ids), BATCH):
-                Pupil.objects.filter(pk__in=plan.missing_ids[start : start + BATCH]).update(leaving_date=today)
-        return
-    # Carers first: bulk_create sets their primary keys, which the new links need.
-    Carer.objects.bulk_create(plan.created, batch_size=BATCH)
-    if plan.updated:
-        Carer.objects.bulk_update(plan.updated, sorted(plan.update_fields), batch_size=BATCH)
-    CarerLink.objects.bulk_create(
-        [CarerLink(carer=carer, pupil_id=pupil_id, **values) for carer, pupil_id, values in plan.links_new],
-        batch_size=BATCH,
-    )
-    if plan.links_updated:
-        CarerLink.objects.bulk_update(plan.links_updated, sorted(plan.link_fields), batch_size=BATCH)
+def _open(run: ImportRun) -> BinaryIO:
+    return _storage().open(run.upload.name, "rb")
 
 
-def _known_upns(school: School, kind: str) -> list[str]:
-    if kind != imports.CONTACTS:
-        return []
-    return list(Pupil.objects.filter(school=school).values_list("upn", flat=True))
-
-
-def _plan(school: School, kind: str, result: imports.ImportResult) -> Plan:
-    return (plan_pupils if kind == imports.PUPILS else plan_contacts)(school, result.rows, result.mapping)
-
-
-def _check(run: ImportRun, mapping: dict[str, str], *, progress=None) -> tuple[imports.ImportResult, Plan | None]:
-    """Check the stored file with `mapping` against the school as it is now; plan the writes when it is valid."""
-    table = imports.read_text(run.content, encoding=run.encoding)
-    result = imports.validate_table(
-        run.kind,
-        table,
-        mapping,
-        known_upns=_known_upns(run.school, run.kind),
-        today=timezone.localdate(),
-        progress=progress,
-    )
-    return result, (_plan(run.school, run.kind, result) if result.ok else None)
-
-
-def _record_check(run: ImportRun, result: imports.ImportResult, plan: Plan | None) -> None:
-    run.delimiter, run.headers, run.mapping = result.delimiter, result.headers, result.mapping
-    run.problems = [problem.as_dict() for problem in result.problems]
-    run.rows = len(result.rows)
-    run.status = ImportStatus.VALIDATED if plan is not None else ImportStatus.INVALID
-    counts = plan.counts(run.kind, mark_missing_as_left=False) if plan else dict.fromkeys(COUNT_FIELDS, 0)
-    for name, value in counts.items():
-        setattr(run, name, value)
+def _delete_upload_on_commit(name: str) -> None:
+    # Only once the run no longer points at it, so a rollback never leaves a run without its file.
+    if name:
+        transaction.on_commit(lambda: _storage().delete(name))
 
 
 def remembered_mapping(school: School, kind: str) -> dict[str, str]:
@@ -201,56 +83,299 @@ def remembered_mapping(school: School, kind: str) -> dict[str, str]:
     return dict(saved.mapping) if saved else {}
 
 
-def validate_import(
-    school: School, *, by, kind: str, filename: str, data: bytes, mapping: dict[str, str] | None = None
-) -> ImportRun:
-    """Check an uploaded export and keep it for confirmation; nothing about pupils or carers is written.
+def _existing_people(school: School, kind: str) -> dict:
+    if kind != imports.PUPILS:
+        return {}
+    people = {}
+    for upn, forename, surname, born in (
+        Pupil.objects.filter(school=school)
+        .exclude(date_of_birth=None)
+        .values_list("upn", "legal_forename", "legal_surname", "date_of_birth")
+    ):
+        people.setdefault(imports.person_hash(forename, surname, born), (upn, f"{forename} {surname}"))
+    return people
 
-    1. Decode (UTF-8, with or without BOM, else Windows-1252) and find the separator.
-    2. Map columns: the given mapping, else the school's remembered one, else suggestions from the headers.
-    3. Check every row, and count what applying would create, update and mark as left.
+
+def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _display(value) -> str:
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return imports.shown(str(value or ""), 80)
+
+
+@dataclass
+class Pass:
+    """What one read of the file found: its shape, problems, warnings, counts and preview."""
+
+    encoding: str = ""
+    delimiter: str = ""
+    headers: list[str] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)
+    rows: int = 0
+    problems: list[imports.Problem] = field(default_factory=list)
+    warnings: list[imports.Problem] = field(default_factory=list)
+    counts: Counts | None = None  # None when the file has problems
+    preview: list[dict] = field(default_factory=list)
+
+
+def _read(run: ImportRun, *, write: bool, progress: Callable[[int], None] | None = None) -> Pass:
+    """Check the stored file against the school as it is now and, with `write`, write it batch by batch.
+
+    Writing stops at the first batch with a problem (StaleCheck): the caller's transaction rolls back.
+    """
+    with _open(run) as source:
+        table = imports.open_table(source)
+        mapping = run.mapping or imports.suggest_mapping(
+            run.kind, table.headers, remembered_mapping(run.school, run.kind)
+        )
+        known_upns = (
+            Pupil.objects.filter(school=run.school).values_list("upn", flat=True)
+            if run.kind == imports.CONTACTS
+            else ()
+        )
+        checker = imports.Checker(
+            run.kind,
+            table,
+            mapping,
+            known_upns=known_upns,
+            existing_people=_existing_people(run.school, run.kind),
+            today=timezone.localdate(),
+        )
+        found = Pass(table.encoding, table.delimiter, table.headers, checker.mapping)
+        writer = None
+        if checker.start():
+            writer = WRITERS[run.kind](run.school, checker.mapping, write=write)
+            specs = [spec for spec in imports.fields_for(run.kind) if spec.name in checker.mapping]
+            next_progress = PROGRESS_EVERY
+            for batch in _batches(checker.rows(), BATCH):
+                good = [row for row in batch if row["ok"]]
+                if write and len(good) < len(batch):
+                    raise StaleCheck
+                outcomes = dict(zip((r["line"] for r in good), writer.add(good), strict=True)) if good else {}
+                for row in batch:
+                    if len(found.preview) < PREVIEW_ROWS:
+                        action, changed = outcomes.get(row["line"], ("", []))
+                        found.preview.append(
+                            {
+                                "line": row["line"],
+                                "action": action,
+                                "changed": [spec.label for spec in specs if spec.name in changed],
+                                "cells": [_display(row.get(spec.name)) for spec in specs],
+                            }
+                        )
+                if progress and checker.count >= next_progress:
+                    progress(table.bytes_read())
+                    next_progress += PROGRESS_EVERY
+        found.problems, found.warnings = checker.finish()
+        found.rows = checker.count
+        if write and found.problems:
+            raise StaleCheck
+        if writer is not None and not found.problems:
+            found.counts = writer.finish(mark_missing_as_left=write and run.mark_missing_as_left)
+    return found
+
+
+def _record(run: ImportRun, found: Pass) -> None:
+    run.encoding, run.delimiter, run.headers, run.mapping = (
+        found.encoding,
+        found.delimiter,
+        found.headers,
+        found.mapping,
+    )
+    run.problems = [problem.as_dict() for problem in found.problems]
+    run.warnings = [warning.as_dict() for warning in found.warnings]
+    run.rows = found.rows
+    run.preview = found.preview
+    run.status = ImportStatus.VALIDATED if found.counts is not None else ImportStatus.INVALID
+    counts = found.counts.as_fields() if found.counts else dict.fromkeys(COUNT_FIELDS, 0)
+    for name, value in counts.items():
+        setattr(run, name, value)
+
+
+# Leases: a conditional update claims a run for one job at a time.
+
+
+def _claim(run: ImportRun, waiting: Q, *, stalled: str, **changes) -> str | None:
+    """Take the run when it matches `waiting`, or when the job that had it (in status `stalled`) stopped
+    renewing its lease: its worker died. Returns this job's lease token, or None when the run is not free."""
+    now = timezone.now()
+    token = secrets.token_hex(16)
+    free = waiting | Q(status=stalled, lease_expires_at__lt=now)
+    claimed = ImportRun.objects.filter(Q(pk=run.pk) & free).update(
+        lease_token=token, lease_expires_at=now + LEASE, **changes
+    )
+    return token if claimed else None
+
+
+def _renew(run: ImportRun, token: str, **changes) -> None:
+    if not ImportRun.objects.filter(pk=run.pk, lease_token=token).update(
+        lease_expires_at=timezone.now() + LEASE, **changes
+    ):
+        raise LostLease
+
+
+def _release(run: ImportRun, token: str, fields: list[str]) -> None:
+    """Save the run's outcome, only while this job still holds it."""
+    values = {name: getattr(run, name) for name in fields}
+    if not ImportRun.objects.filter(pk=run.pk, lease_token=token).update(
+        lease_token="", lease_expires_at=None, **values
+    ):
+        raise LostLease
+    run.lease_token, run.lease_expires_at = "", None
+
+
+RESULT_FIELDS = [
+    "encoding",
+    "delimiter",
+    "headers",
+    "mapping",
+    "problems",
+    "warnings",
+    "rows",
+    "preview",
+    "status",
+    *COUNT_FIELDS,
+    "progress_done",
+]
+
+
+def _clean_filename(filename: str) -> str:
+    return imports.shown(filename.replace("/", " ").replace("\\", " ").strip(), 255) or "export.csv"
+
+
+def upload_import(
+    school: School,
+    *,
+    by,
+    kind: str,
+    filename: str,
+    file: File | bytes,
+    mapping: dict[str, str] | None = None,
+    check_now: bool = False,
+) -> ImportRun:
+    """Keep an uploaded export for checking; nothing about pupils or carers is written.
+
+    1. The file goes to private storage under a random name (the person's file name is only shown).
+    2. The check runs as a job once this is committed (`check_now` runs it here instead, for scripts).
     """
     require_permission(by, school, IMPORT_PERMISSION)
     imports.fields_for(kind)
-    text, encoding, problems = imports.decode(data)
-    run = ImportRun(
-        school=school, kind=kind, uploaded_by=by, filename=filename[:255], encoding=encoding, content=text or ""
+    content = ContentFile(file) if isinstance(file, bytes) else file
+    if content.size > MAX_UPLOAD_BYTES:
+        raise ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+    name = _storage().save(f"imports/{school.pk}/{secrets.token_hex(16)}.csv", content)
+    run = ImportRun.objects.create(
+        school=school,
+        kind=kind,
+        uploaded_by=by,
+        filename=_clean_filename(filename),
+        upload=name,
+        size=content.size,
+        mapping=mapping or {},
+        status=ImportStatus.CHECKING,
+        progress_total=content.size,
     )
-    if text is None:
-        run.problems = [problem.as_dict() for problem in problems]
-        run.save()
-        return run
-    if mapping is None:
-        headers = imports.read_text(text, encoding=encoding).headers
-        mapping = imports.suggest_mapping(kind, headers, remembered_mapping(school, kind))
-    _record_check(run, *_check(run, mapping))
-    run.save()
+    if check_now:
+        return check_import(run)
+    _enqueue_check(run)
     return run
 
 
+def validate_import(
+    school: School, *, by, kind: str, filename: str, data: bytes, mapping: dict[str, str] | None = None
+) -> ImportRun:
+    """Upload and check in one call (scripts, the bench and tests); the web page checks in a job."""
+    return upload_import(school, by=by, kind=kind, filename=filename, file=data, mapping=mapping, check_now=True)
+
+
+def _enqueue_check(run: ImportRun) -> None:
+    from schoolgate.pupils.tasks import check_import_run  # a job module imports its actions, not the reverse
+
+    transaction.on_commit(lambda: check_import_run(run.pk))
+
+
+def check_import(run: ImportRun) -> ImportRun:
+    """The check job: read the stored file and record what importing it would do. Safe to run twice."""
+    token = _claim(run, Q(status=ImportStatus.CHECKING, lease_token=""), stalled=ImportStatus.CHECKING, progress_done=0)
+    if token is None:
+        run.refresh_from_db()
+        return run
+    run.refresh_from_db()
+    try:
+        found = _read(run, write=False, progress=lambda done: _renew(run, token, progress_done=done))
+        _record(run, found)
+        run.progress_done = run.progress_total
+        _release(run, token, RESULT_FIELDS)
+    except LostLease:
+        logger.info("Import run %s: another job took over the check, or it was cancelled", run.pk)
+        run.refresh_from_db()
+    except Exception:
+        # A fault of ours or of storage, not of the file: say so plainly rather than retrying for ever.
+        logger.exception("Import run %s could not be checked", run.pk)
+        _fail(run, token, "The file could not be checked because of a fault in Schoolgate; upload it again.")
+        run.refresh_from_db()
+    return run
+
+
+def _fail(run: ImportRun, token: str, message: str) -> None:
+    with transaction.atomic():
+        if ImportRun.objects.filter(pk=run.pk, lease_token=token).update(
+            status=ImportStatus.FAILED,
+            upload="",
+            preview=[],
+            lease_token="",
+            lease_expires_at=None,
+            problems=[imports.Problem(message).as_dict()],
+        ):
+            _delete_upload_on_commit(run.upload.name)
+
+
 def remap_import(run: ImportRun, *, by, mapping: dict[str, str]) -> ImportRun:
-    """Check the same stored file again with columns the person chose."""
+    """Check the same stored file again with columns the person chose (as a job)."""
     require_permission(by, run.school, IMPORT_PERMISSION)
-    if run.status not in {ImportStatus.INVALID, ImportStatus.VALIDATED} or run.confirmed_at or not run.content:
+    changed = (
+        ImportRun.objects.filter(
+            pk=run.pk, status__in=[ImportStatus.INVALID, ImportStatus.VALIDATED], confirmed_at=None
+        )
+        .exclude(upload="")
+        .update(status=ImportStatus.CHECKING, mapping=mapping, progress_done=0, lease_token="", lease_expires_at=None)
+    )
+    if not changed:
         raise ValidationError("This import can no longer be changed; upload the file again.")
-    _record_check(run, *_check(run, mapping))
-    run.save()
+    run.refresh_from_db()
+    _enqueue_check(run)
     return run
 
 
 def confirm_import(run: ImportRun, *, by, mark_missing_as_left: bool = False) -> ImportRun:
     """The person confirms a checked file; the import runs as a job, which reports its progress."""
-    from schoolgate.pupils.tasks import apply_import_run
+    from schoolgate.pupils.tasks import apply_import_run  # a job module imports its actions, not the reverse
 
     require_permission(by, run.school, IMPORT_PERMISSION)
     mark = bool(mark_missing_as_left) and run.kind == imports.PUPILS
     with transaction.atomic():
-        claimed = ImportRun.objects.filter(pk=run.pk, status=ImportStatus.VALIDATED, confirmed_at=None).update(
-            confirmed_by=by,
-            confirmed_at=timezone.now(),
-            mark_missing_as_left=mark,
-            progress_done=0,
-            progress_total=2 * run.rows,
+        claimed = (
+            ImportRun.objects.filter(pk=run.pk, status=ImportStatus.VALIDATED, confirmed_at=None)
+            .exclude(upload="")
+            .update(
+                confirmed_by=by,
+                confirmed_at=timezone.now(),
+                mark_missing_as_left=mark,
+                progress_done=0,
+                progress_total=run.size,
+            )
         )
         if not claimed:
             raise ValidationError("This import is not waiting for confirmation (it may have been confirmed already).")
@@ -259,90 +384,136 @@ def confirm_import(run: ImportRun, *, by, mark_missing_as_left: bool = False) ->
     return run
 
 
-def _set_progress(run: ImportRun, done: int) -> None:
-    # Autocommitted on its own, so the page polling the status sees it while the job runs.
-    ImportRun.objects.filter(pk=run.pk).update(progress_done=done)
-
-
 def apply_import(run: ImportRun, *, by) -> ImportRun:
-    """Write a confirmed, checked import: everything in one transaction, or nothing.
+    """Write a confirmed, checked import: everything in one transaction, or nothing. Safe to run twice.
 
-    1. Claim the run (validated → applying) with a conditional update, so it applies once however often
-       it is called.
-    2. Check the stored file again against the school as it is now (progress: the first half of the bar);
-       if something changed since (say, a pupil was removed), the run goes back to "has problems".
-    3. In one transaction: create and update in bulk, mark leavers, remember the mapping, audit counts
-       only. Progress inside that transaction would be invisible to other connections, so the bar jumps
-       from half to full when it commits (a few seconds at most for thousands of rows).
+    1. Claim the run (confirmed → applying, or applying whose job's lease ran out) with a conditional update.
+    2. In one transaction: read the file again, checking every row against the school as it is now, and write
+       it batch by batch; mark leavers, remember the mapping, audit counts only, and mark the run applied only
+       if this job still holds its lease. If anything changed since the check (say, a pupil was removed), it
+       all rolls back and the run goes back to "has problems". Checking separately first would read the file
+       twice and hold the write lock no less, so the page shows "importing" without a percentage.
+    3. The stored file is deleted once that has committed.
     """
     require_permission(by, run.school, IMPORT_PERMISSION)
-    claimed = ImportRun.objects.filter(pk=run.pk, status=ImportStatus.VALIDATED).update(
-        status=ImportStatus.APPLYING, progress_done=0, progress_total=2 * run.rows
+    token = _claim(
+        run,
+        Q(status=ImportStatus.VALIDATED) & ~Q(confirmed_at=None),
+        stalled=ImportStatus.APPLYING,
+        status=ImportStatus.APPLYING,
+        progress_done=0,
+        progress_total=run.size,
     )
-    if not claimed:
+    if token is None:
         raise ValidationError("This import has already been applied or cancelled.")
     run.refresh_from_db()
     try:
-        result, plan = _check(run, run.mapping, progress=lambda done: _set_progress(run, done))
-        if plan is None:
-            _record_check(run, result, plan)
-            run.confirmed_at = run.confirmed_by = None
-            run.progress_done = 0
-            run.save()
-            return run
-        _set_progress(run, run.rows)
-        with transaction.atomic():
-            School.objects.select_for_update().filter(pk=run.school_id).first()  # one import per school at a time
-            _write(run.kind, plan, mark_missing_as_left=run.mark_missing_as_left)
-            for name, value in plan.counts(run.kind, mark_missing_as_left=run.mark_missing_as_left).items():
-                setattr(run, name, value)
-            run.status, run.applied_at, run.content = ImportStatus.APPLIED, timezone.now(), ""
-            run.progress_done = run.progress_total
-            run.save()
-            ImportMapping.objects.update_or_create(
-                school=run.school, kind=run.kind, defaults={"mapping": run.mapping, "updated_by": by}
-            )
-            audit.log(
-                "pupils.import.applied",
-                actor=by,
-                target=run,
-                detail={
-                    "kind": run.kind,
-                    "filename": run.filename,
-                    "rows": run.rows,
-                    "created": run.created_count,
-                    "updated": run.updated_count,
-                    "unchanged": run.unchanged_count,
-                    "left": run.left_count,
-                    "links_created": run.links_count,
-                    "missing_marked_as_left": run.missing_count if run.mark_missing_as_left else 0,
-                },
-            )
+        try:
+            with transaction.atomic():
+                School.objects.select_for_update().filter(pk=run.school_id).first()  # one import per school at a time
+                found = _read(run, write=True)
+                for name, value in found.counts.as_fields().items():
+                    setattr(run, name, value)
+                upload = run.upload.name
+                run.status, run.applied_at, run.upload, run.preview = (
+                    ImportStatus.APPLIED,
+                    timezone.now(),
+                    "",
+                    [],
+                )
+                run.progress_done = run.progress_total
+                _release(run, token, [*COUNT_FIELDS, "status", "applied_at", "upload", "preview", "progress_done"])
+                ImportMapping.objects.update_or_create(
+                    school=run.school, kind=run.kind, defaults={"mapping": run.mapping, "updated_by": by}
+                )
+                audit.log(
+                    "pupils.import.applied",
+                    actor=by,
+                    target=run,
+                    detail={
+                        "kind": run.kind,
+                        "filename": run.filename,
+                        "rows": run.rows,
+                        "created": run.created_count,
+                        "updated": run.updated_count,
+                        "unchanged": run.unchanged_count,
+                        "left": run.left_count,
+                        "links_created": run.links_count,
+                        "missing_marked_as_left": run.missing_count if run.mark_missing_as_left else 0,
+                    },
+                )
+                _delete_upload_on_commit(upload)
+        except StaleCheck:
+            _back_to_problems(run, token, _read(run, write=False))
+    except LostLease:
+        logger.info("Import run %s: another job took over", run.pk)
+        run.refresh_from_db()
     except Exception:
         logger.exception("Import run %s failed", run.pk)
-        ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportStatus.FAILED,
-            problems=[imports.Problem("The import failed part-way and nothing was written; try again.").as_dict()],
-        )
+        _fail(run, token, "The import failed part-way and nothing was written; upload the file again.")
         raise
     return run
 
 
+def _back_to_problems(run: ImportRun, token: str, found: Pass) -> None:
+    _record(run, found)
+    run.confirmed_at = run.confirmed_by = None
+    run.progress_done = 0
+    _release(run, token, [*RESULT_FIELDS, "confirmed_at", "confirmed_by"])
+
+
 def cancel_import(run: ImportRun, *, by) -> ImportRun:
-    """Drop an unconfirmed import and the copy of the file kept for it."""
+    """Drop an unconfirmed import and the file kept for it (a check still running is abandoned)."""
     require_permission(by, run.school, IMPORT_PERMISSION)
-    cancelled = ImportRun.objects.filter(
-        pk=run.pk, status__in=[ImportStatus.INVALID, ImportStatus.VALIDATED], confirmed_at=None
-    ).update(status=ImportStatus.CANCELLED, content="")
-    if not cancelled:
-        raise ValidationError("Only an import that has not been confirmed can be cancelled.")
-    run.refresh_from_db()
-    audit.log("pupils.import.cancelled", actor=by, target=run, detail={"kind": run.kind, "filename": run.filename})
+    with transaction.atomic():
+        cancelled = ImportRun.objects.filter(
+            pk=run.pk,
+            status__in=[ImportStatus.CHECKING, ImportStatus.INVALID, ImportStatus.VALIDATED],
+            confirmed_at=None,
+        ).update(status=ImportStatus.CANCELLED, upload="", preview=[], lease_token="", lease_expires_at=None)
+        if not cancelled:
+            raise ValidationError("Only an import that has not been confirmed can be cancelled.")
+        _delete_upload_on_commit(run.upload.name)
+        run.refresh_from_db()
+        audit.log("pupils.import.cancelled", actor=by, target=run, detail={"kind": run.kind, "filename": run.filename})
     return run
 
 
 def discard_stale_imports(*, older_than) -> int:
     """Files uploaded but never confirmed are not kept: they hold pupils' personal data."""
-    return ImportRun.objects.filter(
-        status__in=[ImportStatus.INVALID, ImportStatus.VALIDATED], confirmed_at=None, created_at__lt=older_than
-    ).update(status=ImportStatus.CANCELLED, content="")
+    stale = ImportRun.objects.filter(
+        status__in=[ImportStatus.CHECKING, ImportStatus.INVALID, ImportStatus.VALIDATED],
+        confirmed_at=None,
+        created_at__lt=older_than,
+    )
+    count = 0
+    for pk, name in stale.values_list("pk", "upload"):
+        with transaction.atomic():
+            if ImportRun.objects.filter(pk=pk, confirmed_at=None, upload=name).update(
+                status=ImportStatus.CANCELLED, upload="", preview=[], lease_token="", lease_expires_at=None
+            ):
+                _delete_upload_on_commit(name)
+                count += 1
+    return count
+
+
+def stalled_imports() -> list[tuple[int, str]]:
+    """Runs whose job stopped (its worker was killed) and whose lease has run out: (id, status) to resume."""
+    return list(
+        ImportRun.objects.filter(
+            status__in=[ImportStatus.CHECKING, ImportStatus.APPLYING], lease_expires_at__lt=timezone.now()
+        ).values_list("pk", "status")
+    )
+
+
+def finish_unrunnable_import(run: ImportRun, message: str) -> None:
+    """A confirmed run its job may not apply (the person lost the right to import): failed, file deleted."""
+    with transaction.atomic():
+        if ImportRun.objects.filter(pk=run.pk, status__in=[ImportStatus.VALIDATED, ImportStatus.APPLYING]).update(
+            status=ImportStatus.FAILED,
+            upload="",
+            lease_token="",
+            lease_expires_at=None,
+            problems=[imports.Problem(message).as_dict()],
+        ):
+            _delete_upload_on_commit(run.upload.name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import secrets
 from email.utils import formataddr, parseaddr
@@ -47,11 +46,12 @@ def _has_parental_responsibility(carer: Carer, pupil: Pupil) -> bool:
 
 
 def _schedule_consent_lost(pairs: set[tuple[int, str]]) -> None:
-    """After commit, call every ON_CONSENT_LOST hook for each (pupil, use) left without consent today.
+    """Call every ON_CONSENT_LOST hook for each (pupil, use) left without consent today, in this transaction.
 
-    Checked inside the transaction after the write: a refusal back-dated behind a newer "yes" does not
-    take consent away, so it calls nothing. Each call is its own robust callback: a failing hook is
-    logged and the others still run; the decision itself is already committed.
+    Checked after the write: a refusal back-dated behind a newer "yes" does not take consent away, so it
+    calls nothing. The hooks run inside the caller's transaction, so the decision and the take-downs it
+    opens commit together: a process killed mid-way leaves neither, never a withdrawal without its
+    take-downs. A failing hook is logged and rolled back alone (consent.run_consent_lost_hooks).
     """
     today = timezone.localdate()
     by_use: dict[str, list[int]] = {}
@@ -62,8 +62,7 @@ def _schedule_consent_lost(pairs: set[tuple[int, str]]) -> None:
         states = consent.states_for(pupil_ids, [use], today)
         lost += [(pupil_id, use) for pupil_id in pupil_ids if not states[(pupil_id, use)].given]
     for pupil_id, use in sorted(lost):
-        for hook in list(consent.ON_CONSENT_LOST):
-            transaction.on_commit(functools.partial(hook, pupil_id, use), robust=True)
+        consent.run_consent_lost_hooks(pupil_id, use)
 
 
 def _check_consent(
@@ -132,7 +131,7 @@ def record_consents(
     1. Check permission and every field (a ValidationError names the field; nothing is written).
     2. Add one record per use: the register only grows; earlier records stay as history.
     3. Audit each (ids, use, decision and channel; no names).
-    4. A refusal or withdrawal that leaves the pupil without consent calls ON_CONSENT_LOST after commit.
+    4. A refusal or withdrawal that leaves the pupil without consent calls ON_CONSENT_LOST in the same transaction.
     """
     require_permission(by, pupil.school, CONSENT_PERMISSION)
     if not uses:
@@ -371,7 +370,7 @@ def usable_family_link(token: str) -> FamilyLink:
         )
     if not link.is_usable(timezone.now()):
         raise ValidationError(
-            f"This link expired on {timezone.localtime(link.expires_at):%d/%m/%Y}. Ask the school office to send "
+            f"This link expired on {timezone.localtime(link.expires_at):%-d %B %Y}. Ask the school office to send "
             "you a new one."
         )
     return link
@@ -387,7 +386,7 @@ def answer_through_family_link(token: str, *, answers: dict[tuple[int, str], str
        yes had an expiry, which a new yes renews); "no" becomes a withdrawal of a current yes, or a
        refusal. Records are online, given by the carer, dated today, recorded by nobody.
     4. The link stays usable until it expires (used_at says when it was last used); lost consent calls
-       ON_CONSENT_LOST after commit.
+       ON_CONSENT_LOST in the same transaction.
     """
     link = usable_family_link(token)
     today = timezone.localdate()

@@ -10,6 +10,12 @@ from schoolgate.pupils import actions
 from schoolgate.pupils.models import Carer, CarerLink, ImportStatus, Pupil
 
 
+@pytest.fixture(autouse=True)
+def _private_storage(settings, tmp_path):
+    # Uploaded exports go to storage like photos do: a directory of this test's own.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def run_import(cast, django_capture_on_commit_callbacks):
     def run(kind, data, *, by=None, mapping=None, mark_missing_as_left=False, filename="export.csv"):

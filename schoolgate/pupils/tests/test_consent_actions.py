@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from schoolgate.audit.models import AuditEntry
@@ -157,39 +158,54 @@ def test_it_keeps_the_full_history_and_never_updates_a_record(family, cast):
 
 
 @pytest.mark.clause("RS-IMG-1")
-def test_it_calls_consent_lost_hooks_once_per_pupil_and_use_after_commit(
-    family, cast, lost_calls, django_capture_on_commit_callbacks
-):
+def test_it_calls_consent_lost_hooks_once_per_pupil_and_use_in_the_same_transaction(family, cast, lost_calls):
     record(family.amy, by=cast.head, given_by=family.pat, decided_on=ago(30))
     record(family.amy, by=cast.head, use=ACTIVITY, given_by=family.pat, decided_on=ago(30))
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    # Inside the withdrawal's transaction: rolled back with it, so never a take-down without its withdrawal.
+    with pytest.raises(RuntimeError), transaction.atomic():
         record(family.amy, by=cast.head, decision=ConsentDecision.WITHDRAWN, given_by=family.pat)
-    assert lost_calls == []  # nothing before commit
-    for callback in callbacks:
-        callback()
+        assert lost_calls == [(family.amy.pk, SOCIAL)]
+        raise RuntimeError("the process dies before commit")
+    assert has_consent(family.amy, SOCIAL, today())
+    lost_calls.clear()
+    record(family.amy, by=cast.head, decision=ConsentDecision.WITHDRAWN, given_by=family.pat)
     assert lost_calls == [(family.amy.pk, SOCIAL)]
 
     # A refusal back-dated behind a newer yes takes nothing away: no call.
     lost_calls.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        record(
-            family.amy,
-            by=cast.head,
-            use=ACTIVITY,
-            decision=ConsentDecision.REFUSED,
-            given_by=family.pat,
-            decided_on=ago(40),
-        )
+    record(
+        family.amy,
+        by=cast.head,
+        use=ACTIVITY,
+        decision=ConsentDecision.REFUSED,
+        given_by=family.pat,
+        decided_on=ago(40),
+    )
     assert lost_calls == []
 
     # "Do not photograph" loses every photo use at once (but not taking part in social media activity).
-    with django_capture_on_commit_callbacks(execute=True):
-        actions.record_do_not_photograph(
-            family.ben, by=cast.head, requested_by=None, requested_by_pupil=True, requested_on=today()
-        )
+    actions.record_do_not_photograph(
+        family.ben, by=cast.head, requested_by=None, requested_by_pupil=True, requested_on=today()
+    )
     assert sorted(lost_calls) == sorted((family.ben.pk, use) for use in PHOTO_USES)
     assert len(lost_calls) == 4
+
+
+def test_it_keeps_the_decision_when_a_consent_lost_hook_fails(family, cast, lost_calls, monkeypatch, caplog):
+    record(family.amy, by=cast.head, given_by=family.pat, decided_on=ago(30))
+
+    def broken(pupil_id, use):
+        ConsentRecord.objects.filter(pupil_id=pupil_id).delete()  # a hook's half-done work is rolled back
+        raise RuntimeError("take-down list unavailable")
+
+    monkeypatch.setattr(consent, "ON_CONSENT_LOST", [broken, *consent.ON_CONSENT_LOST])
+    record(family.amy, by=cast.head, decision=ConsentDecision.WITHDRAWN, given_by=family.pat)
+
+    assert consent_on(family.amy, SOCIAL, today()).state == ConsentStatus.WITHDRAWN
+    assert ConsentRecord.objects.filter(pupil=family.amy).count() == 2
+    assert lost_calls == [(family.amy.pk, SOCIAL)]  # the other hooks still ran
+    assert "consent-lost hook failed" in caplog.text
 
 
 @pytest.mark.clause("RS-IMG-1")

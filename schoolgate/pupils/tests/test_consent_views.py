@@ -214,7 +214,8 @@ def test_it_charts_coverage_per_year_and_registration_group(client, cast, family
     page = client.get(f"/s/{cast.school.slug}/pupils/consent/?use={SOCIAL}").content.decode()
 
     assert "Photo consent coverage" in page
-    assert 'class="seg seg-given" style="width: 50.0%"' in page  # Year 3: Amy yes, Dan no answer
+    # Year 3: Amy yes, Dan no answer (bar widths sit in the page's nonce-carrying style block, not style= attributes)
+    assert 'class="seg seg-given" id="year-group-1-1"' in page and "#year-group-1-1 { width: 50.0%; }" in page
     assert "By registration group" in page and "3A" in page and "5B" in page
     assert "consent given 1 · refused or withdrawn 0 · no answer 2 · do not photograph 0" in page
     client.force_login(cast.alice)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -24,6 +26,11 @@ from schoolgate.screening.school import roster_for_school
 
 PUPILS, CONTACTS = "pupils", "contacts"
 HEADERS_WITH_LEAVING = [*SIMS_PUPIL_HEADERS, "Leaving Date"]
+
+
+def stored_uploads() -> list[Path]:
+    root = Path(settings.MEDIA_ROOT) / "imports"
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
 def three_pupils(**changes) -> list[list[str]]:
@@ -120,14 +127,16 @@ def test_it_keeps_leavers_as_former_pupils(cast, run_import):
     assert {name.pupil_id for name in roster_for_school(cast.school).pupils} == roster_ids
 
 
-def test_it_remembers_the_column_mapping_for_the_next_file(cast, run_import):
+def test_it_remembers_the_column_mapping_for_the_next_file(cast, run_import, django_capture_on_commit_callbacks):
     headers = ["Pupil Ref", "Given", "Family", "Birthday"]
     mapping = {"upn": "Pupil Ref", "legal_forename": "Given", "legal_surname": "Family", "date_of_birth": "Birthday"}
     first = actions.validate_import(
         cast.school, by=cast.head, kind=PUPILS, filename="a.csv", data=to_csv(headers, [["C1", "Ann", "Lee", ""]])
     )
     assert first.status == ImportStatus.INVALID  # nothing matches these headers by name
-    actions.remap_import(first, by=cast.head, mapping=mapping)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.remap_import(first, by=cast.head, mapping=mapping)  # checked again by the job
+    first.refresh_from_db()
     assert first.status == ImportStatus.VALIDATED
     run_import(PUPILS, to_csv(headers, [["C1", "Ann", "Lee", ""]]), mapping=mapping)
     assert ImportMapping.objects.get(school=cast.school, kind=PUPILS).mapping == mapping
@@ -226,7 +235,8 @@ def test_it_audits_counts_and_filename_but_no_personal_data(cast, run_import):
     logged = json.dumps(entry.detail, ensure_ascii=False)
     assert not any(name in logged for name in ["Zoë", "Jones", "A1", "2015"])
     assert entry.actor == cast.head and entry.object_id == str(run.pk)
-    assert ImportRun.objects.get(pk=run.pk).content == ""  # the uploaded copy is not kept once applied
+    assert ImportRun.objects.get(pk=run.pk).upload.name == ""  # the uploaded copy is not kept once applied
+    assert not stored_uploads()
 
 
 @pytest.mark.parametrize("person", ["alice", "volunteer", "governor", "dsl"])
@@ -237,19 +247,22 @@ def test_it_refuses_people_without_the_pupil_data_permission(cast, person):
     assert not ImportRun.objects.exists()
 
 
-def test_it_discards_files_never_confirmed(cast):
+def test_it_discards_files_never_confirmed(cast, django_capture_on_commit_callbacks):
     run = actions.validate_import(
         cast.school, by=cast.head, kind=PUPILS, filename="a.csv", data=to_csv(SIMS_PUPIL_HEADERS, three_pupils())
     )
+    assert len(stored_uploads()) == 1
     ImportRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
-    assert discard_stale_imports.call_local() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert discard_stale_imports.call_local() == 1
     run.refresh_from_db()
-    assert (run.status, run.content) == (ImportStatus.CANCELLED, "")
+    assert (run.status, run.upload.name) == (ImportStatus.CANCELLED, "")
+    assert not stored_uploads()
 
 
 def test_it_applies_2000_pupils_and_4000_contacts(cast, run_import):
     pupils = run_import(PUPILS, to_csv(SIMS_PUPIL_HEADERS, pupil_rows(2000)))
-    assert (pupils.rows, pupils.created_count, pupils.progress_done) == (2000, 2000, 4000)
+    assert (pupils.rows, pupils.created_count, pupils.progress_done) == (2000, 2000, pupils.progress_total)
     contacts = run_import(CONTACTS, to_csv(SIMS_CONTACT_HEADERS, contact_rows(2000, per_pupil=2)))
     assert (contacts.rows, contacts.created_count, contacts.links_count) == (4000, 4000, 4000)
     assert Pupil.objects.filter(school=cast.school).count() == 2000

@@ -177,3 +177,44 @@ def test_it_explains_files_that_are_not_csv_text(data, expected):
     result = imports.parse(imports.PUPILS, data, today=TODAY)
     assert len(result.problems) == 1
     assert messages(result)[0].startswith(expected)
+
+
+def test_it_warns_about_a_probable_duplicate_pupil_in_the_file_ignoring_accents_and_case():
+    rows = [
+        ["A1", "Siân", "Ó Briain", "", "01/02/2015", "Year 5", "5B"],
+        ["A2", "Bo", "Lee", "", "01/02/2015", "Year 5", "5B"],
+        ["A3", "SIAN", "o briain", "", "01/02/2015", "Year 5", "5A"],  # the same child under another UPN
+        ["A4", "Sian", "O Briain", "", "02/02/2015", "Year 5", "5A"],  # another birthday: another child
+    ]
+    result = imports.parse(imports.PUPILS, to_csv(SIMS_PUPIL_HEADERS, rows), today=TODAY)
+    assert result.ok, messages(result)  # a warning does not stop the import
+    assert [str(w) for w in result.warnings] == [
+        "line 4: SIAN o briain, born 1 February 2015, is also on line 2 under UPN 'A1': probably the same pupil "
+        "twice. Check the information system before confirming."
+    ]
+
+
+def test_it_warns_about_a_probable_duplicate_of_a_pupil_already_here_but_not_about_the_same_pupil():
+    here = {imports.person_hash("Zoë", "Jones", dt.date(2015, 2, 1)): ("A1", "Zoë Jones")}
+    rows = [["A1", "Zoe", "Jones", "", "01/02/2015", "5", ""], ["B9", "zoe", "JONES", "", "01/02/2015", "5", ""]]
+    result = imports.parse(imports.PUPILS, to_csv(SIMS_PUPIL_HEADERS, rows), existing_people=here, today=TODAY)
+    assert [w.line for w in result.warnings] == [3, 3]  # in the file (line 2) and already here (A1)
+    assert "may already be here as Zoë Jones (UPN 'A1')" in str(result.warnings[1])
+
+
+def test_it_refuses_characters_that_are_not_text_rather_than_storing_them():
+    # Past the first 4 KB (where a NUL means UTF-16 or a binary file), as a damaged export might have them.
+    padding = b"".join(b"P%d,Pat,Lee\r\n" % n for n in range(400))
+    data = b"UPN,Forename,Surname\r\n" + padding + b"A1,An\x00n,Lee\r\nA2,Bo\x1b,Lee\r\n"
+    result = imports.parse(imports.PUPILS, data, today=TODAY)
+    assert messages(result) == [
+        "line 402, column 'Forename': 'An\ufffdn' contains characters that are not text.",
+        "line 403, column 'Forename': 'Bo\ufffd' contains characters that are not text.",
+    ]
+
+
+def test_it_lists_a_thousand_problems_and_counts_the_rest():
+    rows = [[f"A{n}", "", "Lee", "", "", "", ""] for n in range(1500)]
+    result = imports.parse(imports.PUPILS, to_csv(SIMS_PUPIL_HEADERS, rows), today=TODAY)
+    assert len(result.problems) == imports.MAX_PROBLEMS + 1
+    assert str(result.problems[-1]) == "…and 500 more problems like these, not listed."
