@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -19,6 +20,7 @@ from schoolgate.media.derivatives import MAX_SIDE, Rendered, render_publishable,
 from schoolgate.media.faces import detect_faces
 from schoolgate.media.images import EXTENSIONS, NOT_A_PHOTO, ImageRefused, open_upload, sniff_format
 from schoolgate.media.models import (
+    FILE_MISSING,
     Face,
     FaceDecision,
     Licence,
@@ -27,6 +29,8 @@ from schoolgate.media.models import (
     MediaStatus,
     publishable_bytes,
 )
+from schoolgate.pupils.consent import has_consent, run_consent_lost_hooks
+from schoolgate.pupils.models import ConsentUse
 from schoolgate.schools.permissions import require_permission
 
 __all__ = [
@@ -61,7 +65,7 @@ BEFORE_MEDIA_DELETE: list[Callable[[MediaItem], None]] = []
 
 
 class MediaDeleteError(RuntimeError):
-    """Storage still holds a file of the item after deleting it; nothing was recorded as deleted."""
+    """Storage still holds a file of a deleted photo (the remove_media_files job retries until it is gone)."""
 
 
 def _storage():
@@ -257,10 +261,19 @@ def upload_media(
     return item
 
 
+def _open_original(item: MediaItem):
+    """The original decoded as people see it; a clear ValidationError when storage has lost the file."""
+    try:
+        with _storage().open(item.original.name, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError as error:
+        raise ValidationError(FILE_MISSING) from error
+    return open_upload(data, kind=item.original_format, draft_side=MAX_SIDE)
+
+
 def scan_item(item: MediaItem) -> int:
     """Detect faces in a photo not scanned yet (the upload's detector failed); safe to run twice."""
-    with _storage().open(item.original.name, "rb") as handle:
-        shown = open_upload(handle.read(), kind=item.original_format, draft_side=MAX_SIDE)
+    shown = _open_original(item)
     boxes = _detect(shown)
     with transaction.atomic():
         item = MediaItem.objects.select_for_update().get(pk=item.pk)
@@ -280,8 +293,7 @@ def scan_item(item: MediaItem) -> int:
 def _rebuild_publishable(item: MediaItem) -> None:
     """Make the publishable file again from the original with every blurred face blurred (the original is only
     read). The new files get new names; the old ones are deleted once the change is committed."""
-    with _storage().open(item.original.name, "rb") as handle:
-        shown = open_upload(handle.read(), kind=item.original_format, draft_side=MAX_SIDE)
+    shown = _open_original(item)
     blurred = [face.box for face in item.faces.filter(decision=FaceDecision.BLURRED)]
     rendered = render_publishable(shown, blurred=blurred)
     old = [item.publishable.name, item.thumbnail.name]
@@ -298,11 +310,32 @@ def _rebuild_publishable(item: MediaItem) -> None:
 _KEEP = object()  # blurring keeps the pupil a face was tagged with
 
 
-def _decide(face: Face, *, by, decision: str, pupil=None, note: str = "", action: str) -> Face:
+PUBLISHED_WARNING = (
+    "This photo is in a post that is live now. Changing a face does not change what has already been published; "
+    "if the face is tagged as a pupil without consent for social media or the website, every live post showing "
+    "them is taken down at once. Confirm the change to go ahead."
+)
+# The places every live post appears (its networks and the school's news page, AW-PUB-4).
+LIVE_POST_USES = (ConsentUse.SOCIAL_MEDIA_PHOTO, ConsentUse.WEBSITE_PHOTO)
+
+
+def _decide(
+    face: Face, *, by, decision: str, pupil=None, note: str = "", action: str, confirm_published: bool = False
+) -> Face:
+    """Record one decision on a face (see tag_face and the others).
+
+    1. Permission; a photo in a live post changes only when the person has confirmed it (PUBLISHED_WARNING).
+    2. The face, the publishable copy (when a blur is added or undone), the photo's status and the audit entry.
+    3. A face in a live post newly tagged as a pupil without consent for a place the post appears: the
+       consent-lost hooks run in this transaction, so its take-downs open with the tag or not at all (RS-IMG-5).
+    """
     require_permission(by, face.media_item.school, UPLOAD_PERMISSION)
     with transaction.atomic():
         item = MediaItem.objects.select_for_update().select_related("school").get(pk=face.media_item_id)
         face = Face.objects.select_for_update().get(pk=face.pk, media_item=item)
+        live = item.live_post_count()
+        if live and not confirm_published:
+            raise ValidationError(PUBLISHED_WARNING)
         before = {"decision": face.decision, "pupil": face.pupil_id, "note": face.note}
         was_blurred = face.decision == FaceDecision.BLURRED
         face.decision, face.note = decision, note
@@ -315,34 +348,62 @@ def _decide(face: Face, *, by, decision: str, pupil=None, note: str = "", action
             _rebuild_publishable(item)
         _refresh_status(item)
         after = {"decision": face.decision, "pupil": face.pupil_id, "note": face.note}
-        audit.log(action, actor=by, target=item, changes=audit.diff(before, after), detail={"face": face.pk})
+        detail = {"face": face.pk, **({"live_posts": live} if live else {})}
+        audit.log(action, actor=by, target=item, changes=audit.diff(before, after), detail=detail)
+        if live and decision == FaceDecision.PUPIL and before["pupil"] != face.pupil_id:
+            for use in LIVE_POST_USES:
+                if not has_consent(face.pupil, use, timezone.localdate()):
+                    run_consent_lost_hooks(face.pupil_id, use)
     return face
 
 
-def tag_face(face: Face, *, by, pupil) -> Face:
+def tag_face(face: Face, *, by, pupil, confirm_published: bool = False) -> Face:
     """The face is this pupil of the school: the photo then needs the pupil's consent to be published."""
     if pupil is None or pupil.school_id != face.media_item.school_id:
         raise ValidationError({"pupil": "Choose a pupil of this school."})
-    return _decide(face, by=by, decision=FaceDecision.PUPIL, pupil=pupil, action="media.face_tagged")
+    return _decide(
+        face,
+        by=by,
+        decision=FaceDecision.PUPIL,
+        pupil=pupil,
+        action="media.face_tagged",
+        confirm_published=confirm_published,
+    )
 
 
-def mark_not_pupil(face: Face, *, by, note: str) -> Face:
+def mark_not_pupil(face: Face, *, by, note: str, confirm_published: bool = False) -> Face:
     """The face is not a pupil (a member of staff, a visitor with permission); the note says who."""
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": 'Say who it is, for example "Mr Jones, teacher".'})
-    return _decide(face, by=by, decision=FaceDecision.NOT_PUPIL, note=note[:200], action="media.face_not_pupil")
+    return _decide(
+        face,
+        by=by,
+        decision=FaceDecision.NOT_PUPIL,
+        note=note[:200],
+        action="media.face_not_pupil",
+        confirm_published=confirm_published,
+    )
 
 
-def blur_face(face: Face, *, by) -> Face:
+def blur_face(face: Face, *, by, confirm_published: bool = False) -> Face:
     """The face is blurred in a new publishable file (pixelated, then blurred: not reversible). A pupil it was
     tagged with stays recorded, but is no longer among the pupils the photo shows."""
-    return _decide(face, by=by, decision=FaceDecision.BLURRED, pupil=_KEEP, action="media.face_blurred")
+    return _decide(
+        face,
+        by=by,
+        decision=FaceDecision.BLURRED,
+        pupil=_KEEP,
+        action="media.face_blurred",
+        confirm_published=confirm_published,
+    )
 
 
-def untag_face(face: Face, *, by) -> Face:
+def untag_face(face: Face, *, by, confirm_published: bool = False) -> Face:
     """Back to undecided (a mistaken tag); a blurred face is shown again, and the photo is not publishable."""
-    return _decide(face, by=by, decision=FaceDecision.UNTAGGED, action="media.face_untagged")
+    return _decide(
+        face, by=by, decision=FaceDecision.UNTAGGED, action="media.face_untagged", confirm_published=confirm_published
+    )
 
 
 def add_face(item: MediaItem, *, by, box: tuple[float, float, float, float]) -> Face:
@@ -391,8 +452,8 @@ def delete_media(item: MediaItem, *, by, reason: str) -> dict:
     1. Permission ("media.delete") and a reason.
     2. In one transaction: the BEFORE_MEDIA_DELETE hooks, the audit entry and the row (a post that still
        protects the row stops everything here, before any file is touched).
-    3. Every file of the item (its fields and anything else in its folder) deleted from storage and checked
-       gone; if any remains the transaction rolls back and MediaDeleteError says which (deleting again retries).
+    3. Once that commits, every file of the item (its fields and anything else in its folder) is deleted from
+       storage and checked gone; a file storage keeps is retried by the remove_media_files job until it goes.
     Returns the audit detail.
     """
     require_permission(by, item.school, DELETE_PERMISSION)
@@ -419,16 +480,26 @@ def delete_media(item: MediaItem, *, by, reason: str) -> dict:
         }
         # Restricted: the reason for deleting a compromising picture is a safeguarding matter.
         audit.log("media.deleted", actor=by, target=item, detail=detail, restricted=True)
-        folder = item.folder
         item.delete()
-        _delete_files(names)
-        remaining = [name for name in names if storage.exists(name)]
-        if remaining:
-            raise MediaDeleteError(
-                f"Storage still holds {', '.join(remaining)}, so the photo is not recorded as deleted. Try again."
-            )
-        try:
-            storage.delete(folder)  # the now-empty folder on local disk; nothing on S3
-        except OSError:
-            logger.warning("Could not remove the empty media folder %s", folder)
+        # Files go only once the deletion is committed: a rollback (here or in a caller's transaction) must not
+        # leave a row pointing at files that are gone.
+        transaction.on_commit(functools.partial(remove_files, item.folder, names), robust=True)
     return detail
+
+
+def remove_files(folder: str, names: list[str]) -> list[str]:
+    """Delete a deleted photo's files and its folder; what storage still holds is retried by a job. Returns it."""
+    storage = _storage()
+    _delete_files(names)
+    remaining = [name for name in names if storage.exists(name)]
+    if remaining:
+        from schoolgate.media.tasks import remove_media_files  # a local import: tasks imports this module
+
+        logger.error("Storage kept %d file(s) of a deleted photo in %s; retrying", len(remaining), folder)
+        remove_media_files(folder, remaining)
+        return remaining
+    try:
+        storage.delete(folder)  # the now-empty folder on local disk; nothing on S3
+    except OSError:
+        logger.warning("Could not remove the empty media folder %s", folder)
+    return []

@@ -1,30 +1,17 @@
-"""Admin for the media library: read-only, because deleting a photo must remove its files (delete_media)."""
+"""Read-only admin for the media library: tagging and deleting go through the library (delete_media removes files)."""
 
 from django.contrib import admin
 
+from schoolgate.audit.admin import ReadOnlyAdmin, ReadOnlyInline
 from schoolgate.media.models import Face, MediaItem
 
 
-class FaceInline(admin.TabularInline):
+class FaceInline(ReadOnlyInline):
     model = Face
-    extra = 0
-    can_delete = False
-    readonly_fields = [field.name for field in Face._meta.fields]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MediaItem)
-class MediaItemAdmin(admin.ModelAdmin):
+class MediaItemAdmin(ReadOnlyAdmin):
     list_display = ["pk", "school", "original_name", "status", "uploaded_by", "uploaded_at"]
     list_filter = ["status", "licence"]
-    readonly_fields = [field.name for field in MediaItem._meta.fields]
     inlines = [FaceInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Deleting the row here would leave the files in storage; the library's delete removes both.
-        return False

@@ -52,6 +52,8 @@ class FaceDecisionForm(forms.Form):
     )
     pupil = forms.ModelChoiceField(queryset=None, required=False, empty_label="— choose a pupil —")
     note = forms.CharField(required=False, max_length=200)
+    # Ticked on the confirmation page shown when the photo is already in a live post.
+    confirm_published = forms.BooleanField(required=False)
 
     def __init__(self, *args, pupils, **kwargs):
         super().__init__(*args, **kwargs)

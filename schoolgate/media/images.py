@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 
 from PIL import Image, ImageFile, ImageOps
 
+logger = logging.getLogger(__name__)
 _strict = threading.Lock()
 
 
@@ -101,7 +103,7 @@ def open_upload(data: bytes, *, kind: str, draft_side: int | None = None) -> Ima
                 if draft_side and opened.format in {"JPEG", "MPO"} and max(width, height) > draft_side:
                     ratio = draft_side / max(width, height)
                     opened.draft(None, (max(1, int(width * ratio)), max(1, int(height * ratio))))
-                image = ImageOps.exif_transpose(opened)
+                image = _turned(opened)
                 image.load()
     except ImageRefused:
         raise
@@ -111,7 +113,22 @@ def open_upload(data: bytes, *, kind: str, draft_side: int | None = None) -> Ima
         raise ImageRefused(_DAMAGED) from error
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as error:  # corrupt data in a known format
         raise ImageRefused(_DAMAGED) from error
+    except Exception as error:
+        # The decoders meet untrusted bytes: damaged data can surface as any error (TypeError, IndexError,
+        # struct.error…). Whatever it is, the file cannot be read; the person is told so, never shown a 500.
+        logger.warning("A %s upload could not be decoded: %s", kind, type(error).__name__)
+        raise ImageRefused(_DAMAGED) from error
     return image
+
+
+def _turned(opened: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says; as stored when the EXIF block itself is damaged (the
+    pixels may be sound, and a wrong orientation is visible to the person tagging it, a crash is not)."""
+    try:
+        return ImageOps.exif_transpose(opened)
+    except Exception:  # Pillow's EXIF parser raises TypeError, KeyError, struct.error… on broken tags
+        logger.warning("Ignored a damaged EXIF block while turning an upload")
+        return opened.copy()
 
 
 NOT_A_PHOTO = "This is not a JPEG, PNG, HEIC/HEIF or WebP photo (the file's contents were checked, not its name)."

@@ -73,6 +73,17 @@ class MediaItem(models.Model):
         """Scanned, and every face (detected or added by staff) is tagged, marked not a pupil, or blurred."""
         return self.faces_scanned_at is not None and not self.unresolved_faces().exists()
 
+    def live_post_count(self) -> int:
+        """How many posts using this photo are live now (published, not taken down). Read through the posts
+        app's relation to the photo, as Post.objects.public() defines live, without importing that app."""
+        return (
+            self.post_images.filter(post__published_at__isnull=False, post__removed_at__isnull=True)
+            .exclude(post__status="withdrawn")
+            .values("post")
+            .distinct()
+            .count()
+        )
+
     def file_names(self) -> list[str]:
         return [f.name for f in (self.original, self.publishable, self.thumbnail) if f and f.name]
 
@@ -144,8 +155,23 @@ def publishable_bytes(item: MediaItem) -> tuple[bytes, str]:
         raise MediaNotReady(
             f"{unresolved} face{'s' if unresolved != 1 else ''} in this photo must be tagged or blurred."
         )
-    with item.publishable.open("rb") as handle:
-        return handle.read(), item.mime_type
+    try:
+        with item.publishable.storage.open(item.publishable.name, "rb") as handle:
+            return handle.read(), item.mime_type
+    except FileNotFoundError as error:
+        raise MediaNotReady(FILE_MISSING) from error
+
+
+# Shown wherever a photo's stored file has gone (a restore without the media folder, a storage fault).
+FILE_MISSING = (
+    "This photo's file is missing from storage, so it cannot be shown, changed or published. Ask whoever looks "
+    "after Schoolgate's hosting to restore the media files from a backup, or delete the photo and upload it again."
+)
+
+
+def file_missing(item: MediaItem) -> bool:
+    """Whether storage has lost the publishable copy or the original (every change is made from the original)."""
+    return not all(f.storage.exists(f.name) for f in (item.original, item.publishable) if f.name)
 
 
 # Networks that fetch images themselves (Instagram) get a link that works for this long, to this copy only.

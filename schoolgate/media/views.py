@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 
 from schoolgate.audit import actions as audit
 from schoolgate.media import actions
+from schoolgate.media.consent import faces_gaps, gaps_by_item, tagged_message
 from schoolgate.media.forms import SOURCE_SUGGESTIONS, AddFaceForm, DeleteForm, FaceDecisionForm, UploadForm
-from schoolgate.media.models import Face, FaceDecision, MediaItem
+from schoolgate.media.models import FILE_MISSING, Face, FaceDecision, MediaItem, MediaStatus, file_missing
 from schoolgate.pupils.models import Pupil
-from schoolgate.schools.permissions import has_permission
+from schoolgate.schools.permissions import has_permission, permissions_for
 from schoolgate.schools.views import school_for
 
 PAGE_SIZE = 48
@@ -28,6 +29,28 @@ BODY_ALLOWANCE = 1024 * 1024
 
 def _item(school, pk) -> MediaItem:
     return get_object_or_404(MediaItem.objects.select_related("school", "uploaded_by"), pk=pk, school=school)
+
+
+# Who may see a photo before every face in it is decided: those who tag faces (staff, the leaders and the
+# safeguarding leads, "media.upload"). Until then it may show a pupil who must not be seen, or whom no one has
+# checked yet; volunteers, governors and the trust administrator see a photo only once it is ready.
+SEE_UNDECIDED_PERMISSION = actions.UPLOAD_PERMISSION
+NOT_DECIDED_YET = (
+    "The faces in this photo have not all been tagged or blurred yet. Until they are, only staff who tag faces, "
+    "the leaders and the safeguarding leads can see it."
+)
+
+
+def may_see_undecided(user, school) -> bool:
+    return has_permission(user, school, SEE_UNDECIDED_PERMISSION)
+
+
+def _visible_item(request, school, pk) -> MediaItem:
+    """The photo, if this person may see it as it stands (undecided faces: only those who tag them)."""
+    item = _item(school, pk)
+    if item.status != MediaStatus.READY and not may_see_undecided(request.user, school):
+        raise PermissionDenied(NOT_DECIDED_YET)
+    return item
 
 
 def _errors_to_form(error: ValidationError, form) -> None:
@@ -50,16 +73,24 @@ def _pupil_choices(school, face: Face | None = None):
 @login_required
 def library(request, slug):
     school = school_for(request, slug, "school.view")
+    sees_undecided = may_see_undecided(request.user, school)
     items = (
         MediaItem.objects.filter(school=school)
         .annotate(face_count=Count("faces"), unresolved=Count("faces", filter=Q(faces__decision=FaceDecision.UNTAGGED)))
         .select_related("uploaded_by")
         .order_by("-uploaded_at", "-pk")
     )
+    if not sees_undecided:
+        items = items.filter(status=MediaStatus.READY)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    gaps = gaps_by_item(page.object_list, timezone.localdate())
+    for item in page.object_list:
+        item.consent_gaps = gaps[item.pk]
     context = {
         "school": school,
-        "page": Paginator(items, PAGE_SIZE).get_page(request.GET.get("page")),
-        "can_upload": has_permission(request.user, school, actions.UPLOAD_PERMISSION),
+        "page": page,
+        "can": permissions_for(request.user, school),
+        "sees_undecided": sees_undecided,
     }
     return render(request, "media/library.html", context)
 
@@ -111,16 +142,23 @@ def _upload_context(school, form) -> dict:
 @login_required
 def item_detail(request, slug, pk):
     school = school_for(request, slug, "school.view")
-    item = _item(school, pk)
-    can_tag = has_permission(request.user, school, actions.UPLOAD_PERMISSION)
+    item = _visible_item(request, school, pk)
+    can = permissions_for(request.user, school)
+    can_tag = can["media_upload"]
     # Numbered left to right (then top to bottom), the way staff read a class photo.
     faces = sorted(item.faces.select_related("pupil", "decided_by", "added_by"), key=lambda f: (f.left, f.top, f.pk))
     pupils = _pupil_choices(school) if can_tag else Pupil.objects.none()
+    today = timezone.localdate()
+    # Who is in a photo is pupil data: shown to those who tag faces and those who may look pupils up.
+    show_names = can_tag or can["pupils_view"]
+    not_for = faces_gaps(faces, today) if show_names else {}
     panels = [
         {
             "number": number,
             "face": face,
             "pupils": _pupil_choices(school, face) if can_tag and face.pupil_id else pupils,
+            # Where this pupil may not appear, said as soon as the face is tagged (not first at submission).
+            "not_for": not_for.get(face.pk, []),
         }
         for number, face in enumerate(faces, start=1)
     ]
@@ -129,10 +167,13 @@ def item_detail(request, slug, pk):
         "item": item,
         "panels": panels,
         "can_tag": can_tag,
-        # Who is in a photo is pupil data: shown to those who tag faces and those who may look pupils up.
-        "show_names": can_tag or has_permission(request.user, school, "pupils.view"),
-        "can_delete": has_permission(request.user, school, actions.DELETE_PERMISSION),
+        "show_names": show_names,
+        "can_delete": can["media_delete"],
         "add_form": AddFaceForm(),
+        "consent_gaps": gaps_by_item([item], today)[item.pk],
+        "live_posts": item.live_post_count(),
+        "file_missing": file_missing(item),
+        "file_missing_message": FILE_MISSING,
     }
     return render(request, "media/item.html", context)
 
@@ -148,23 +189,30 @@ def decide_face(request, slug, pk, face_pk):
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("media:item", slug, item.pk)
     decision, data = form.cleaned_data["decision"], form.cleaned_data
+    live = item.live_post_count()
+    if live and not data["confirm_published"]:
+        # A photo already out in the world: say what changing it means, and ask once more.
+        context = {"school": school, "item": item, "face": face, "live_posts": live, "post_data": request.POST}
+        return render(request, "media/confirm_change.html", context, status=409)
     try:
         if decision == FaceDecision.PUPIL:
-            actions.tag_face(face, by=request.user, pupil=data["pupil"])
-            done = f"Face tagged as {data['pupil']}."
+            actions.tag_face(face, by=request.user, pupil=data["pupil"], confirm_published=data["confirm_published"])
+            clear, done = tagged_message(data["pupil"], timezone.localdate())
         elif decision == FaceDecision.NOT_PUPIL:
-            actions.mark_not_pupil(face, by=request.user, note=data["note"])
-            done = "Face marked as not a pupil."
+            actions.mark_not_pupil(
+                face, by=request.user, note=data["note"], confirm_published=data["confirm_published"]
+            )
+            clear, done = True, "Face marked as not a pupil."
         elif decision == FaceDecision.BLURRED:
-            actions.blur_face(face, by=request.user)
-            done = "Face blurred in the photo that can be published."
+            actions.blur_face(face, by=request.user, confirm_published=data["confirm_published"])
+            clear, done = True, "Face blurred in the photo that can be published."
         else:
-            actions.untag_face(face, by=request.user)
-            done = "Decision undone: the face must be tagged or blurred again."
+            actions.untag_face(face, by=request.user, confirm_published=data["confirm_published"])
+            clear, done = True, "Decision undone: the face must be tagged or blurred again."
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, done)
+        (messages.success if clear else messages.warning)(request, done)
     return redirect("media:item", slug, item.pk)
 
 
@@ -196,8 +244,6 @@ def delete(request, slug, pk):
             actions.delete_media(item, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             _errors_to_form(error, form)
-        except actions.MediaDeleteError as error:
-            form.add_error(None, str(error))
         else:
             messages.success(request, "The photo and every copy made from it have been deleted.")
             return redirect("media:library", slug)
@@ -211,12 +257,12 @@ def media_file(request, slug, pk, kind):
     if kind not in {"publishable", "thumbnail", "original"}:
         raise Http404
     school = school_for(request, slug, actions.DELETE_PERMISSION if kind == "original" else "school.view")
-    item = _item(school, pk)
+    item = _visible_item(request, school, pk)
     field = getattr(item, kind)
     try:
         handle = field.storage.open(field.name, "rb")
     except FileNotFoundError as error:
-        raise Http404 from error
+        raise Http404(FILE_MISSING) from error
     if kind == "original":
         content_type = ORIGINAL_TYPES[item.original_format]
         audit.log("media.original_downloaded", actor=request.user, target=item)

@@ -7,6 +7,10 @@ Variants built per pupil (legal and preferred forms alike), all matched case-ins
 - lone forenames and nickname forms ("Amelia", "Millie") and lone surnames ("Khan");
 - possessives ("Amelia's") need no variant of their own: the apostrophe ends the word.
 
+Names and texts are compared folded (`fold`): accents dropped ("Siobhan" finds the legal name "Siobhán" and
+"Zoë" finds "Zoe"), curly apostrophes and Unicode hyphens made plain ("O’Brien", "Smith‑Jones"), compatibility
+forms made plain (full-width letters); offsets in matches are always those of the text as written.
+
 Names that are also ordinary words (`ORDINARY_WORDS`: Grace, Rose, Summer, Hazel, Bay, Will…) are only
 counted on their own when the text writes them with a capital letter and not at the start of a sentence
 ("we met Grace today" counts; "Grace before lunch", "by the grace of", "summer term" do not). Followed by a
@@ -19,6 +23,7 @@ capital-letter rule above.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -240,8 +245,53 @@ class NameMatch:
     also_surname: bool = False
 
 
+# Characters people type for the same mark: apostrophes (’ ‘ ʼ ′ ＇ `) and hyphens or dashes (‐ ‑ ‒ – — ― −).
+_PLAIN = str.maketrans(
+    {
+        **dict.fromkeys("\u2019\u2018\u02bc\u2032\uff07\u0060\u00b4", "'"),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-"),
+    }
+)
+
+
+def _fold_char(char: str) -> str:
+    """One character without its accents (and in its plain compatibility form): "", one character, or `char`."""
+    if char.isascii():
+        return char
+    plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    plain = plain.translate(_PLAIN)
+    return plain if len(plain) <= 1 else char  # a ligature or fraction stays whole, so offsets stay simple
+
+
+class _FoldTable(dict):
+    """str.translate's table, filled on first sight of each character (so folding runs in C after that)."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) > 50_000:  # random text can hold any of a million code points: stay small
+            self.clear()
+        self[code] = folded = _fold_char(chr(code))
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> tuple[str, list[int] | None]:
+    """The text folded for matching, case kept, and for each folded character the index it came from in `text`
+    (None when that is its own index, as for any text without combining marks).
+
+    Combining marks fold to nothing ("Siobha\u0301n" is "Siobhan"); every other character to one character."""
+    if text.isascii():
+        return text, None
+    folded = text.translate(_FOLD)
+    if len(folded) == len(text):
+        return folded, None
+    origin = [index for index, char in enumerate(text) if _FOLD[ord(char)]]
+    return folded, origin
+
+
 def _clean(name: str) -> str:
-    return " ".join(name.split()).lower()
+    return " ".join(fold(name)[0].split()).lower()
 
 
 def forename_forms(forename: str) -> set[str]:
@@ -306,6 +356,8 @@ class Roster:
         """Every pupil-name mention, longest match first where mentions overlap."""
         if self.automaton is None:
             return []
+        written = text
+        text, origin = fold(written)
         lowered = text.lower()
         if len(lowered) != len(text):  # a few characters change length when lowercased; keep offsets true
             lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -327,7 +379,16 @@ class Roster:
             if match.start >= last_end:
                 chosen.append(match)
                 last_end = match.end
-        return chosen
+        if origin is None:
+            return chosen
+        # Back to offsets in the text as written: a match ends where the next folded character begins, so a
+        # combining accent on its last letter stays inside it.
+        return [
+            NameMatch(
+                origin[m.start], origin[m.end] if m.end < n else len(written), m.kind, m.pupil_ids, m.also_surname
+            )
+            for m in chosen
+        ]
 
     @staticmethod
     def _counts(text: str, start: int, end: int, kind: str, ordinary: bool) -> bool:

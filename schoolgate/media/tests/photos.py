@@ -133,3 +133,29 @@ def png_chunks(data: bytes) -> list[bytes]:
         kinds.append(data[at + 4 : at + 8])
         at += 12 + length
     return kinds
+
+
+def jpeg_with_comment_and_no_profile(image: Image.Image | None = None) -> bytes:
+    """EXIF with GPS, XMP, IPTC and a comment but no colour profile: no colour conversion makes a fresh image, so
+    a derivative that merely re-saved the decoded photo would carry the comment (Pillow keeps it by default)."""
+    buffer = io.BytesIO()
+    (image or scene()).save(
+        buffer, format="JPEG", quality=92, exif=exif_bytes(), xmp=XMP, comment=b"secret comment, Rainham"
+    )
+    return _with_iptc(buffer.getvalue())
+
+
+def transparent_png_with_identifying_profile() -> bytes:
+    """A transparent PNG whose colour-profile chunk holds identifying text and cannot be used as a profile, plus
+    text and EXIF chunks: a derivative that merely re-saved the decoded photo would carry the profile chunk (PNG
+    saving keeps `icc_profile` by default)."""
+    image = scene(mode="RGBA")
+    image.putalpha(Image.linear_gradient("L").resize(image.size))
+    info = PngInfo()
+    info.add_text("Comment", "secret comment")
+    info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    buffer = io.BytesIO()
+    image.save(
+        buffer, format="PNG", pnginfo=info, exif=exif_bytes(), icc_profile=b"Photoshop profile, Rainham Photo Tool"
+    )
+    return buffer.getvalue()

@@ -7,11 +7,13 @@ import hashlib
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import FileSystemStorage
+from django.db import transaction
 from django.db.models import ProtectedError
 
 from schoolgate.audit.models import AuditEntry
 from schoolgate.media import actions
 from schoolgate.media.models import Face, MediaItem
+from schoolgate.media.tasks import remove_media_files
 from schoolgate.media.tests import photos
 from schoolgate.media.tests.conftest import stored_files
 from schoolgate.pupils.models import Pupil
@@ -33,7 +35,7 @@ def tagged_and_blurred(upload, cast):
 
 @pytest.mark.clause("RS-IMG-4")
 def test_it_removes_the_original_and_every_derivative_and_keeps_only_the_audit_record(
-    tagged_and_blurred, cast, media_root
+    tagged_and_blurred, cast, media_root, django_capture_on_commit_callbacks
 ):
     item = tagged_and_blurred
     names = item.file_names()
@@ -42,7 +44,8 @@ def test_it_removes_the_original_and_every_derivative_and_keeps_only_the_audit_r
     on_disk = stored_files(media_root)
     assert len(on_disk) == 5  # original, the first publishable and thumbnail, and the blurred ones
 
-    detail = actions.delete_media(item, by=cast.dsl, reason="Shows a pupil's home address on the gate")
+    with django_capture_on_commit_callbacks(execute=True):
+        detail = actions.delete_media(item, by=cast.dsl, reason="Shows a pupil's home address on the gate")
 
     for name in [*names, *on_disk]:
         assert not storage.exists(name), name
@@ -57,7 +60,9 @@ def test_it_removes_the_original_and_every_derivative_and_keeps_only_the_audit_r
 
 
 @pytest.mark.clause("RS-IMG-4")
-def test_it_lets_only_leaders_and_safeguarding_leads_delete_and_needs_a_reason(tagged_and_blurred, cast, media_root):
+def test_it_lets_only_leaders_and_safeguarding_leads_delete_and_needs_a_reason(
+    tagged_and_blurred, cast, media_root, django_capture_on_commit_callbacks
+):
     item = tagged_and_blurred
     on_disk = stored_files(media_root)
 
@@ -70,20 +75,22 @@ def test_it_lets_only_leaders_and_safeguarding_leads_delete_and_needs_a_reason(t
 
     assert stored_files(media_root) == on_disk and MediaItem.objects.filter(pk=item.pk).exists()
     assert not AuditEntry.objects.filter(action="media.deleted").exists()
-    actions.delete_media(item, by=cast.deputy_dsl, reason="Compromising picture")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.delete_media(item, by=cast.deputy_dsl, reason="Compromising picture")
     assert stored_files(media_root) == []
 
 
-def test_it_lets_the_headteacher_and_leadership_delete(upload, cast, media_root):
+def test_it_lets_the_headteacher_and_leadership_delete(upload, cast, media_root, django_capture_on_commit_callbacks):
     for person in (cast.head, cast.leader):
         item = upload(photos.jpeg_with_everything())
-        actions.delete_media(item, by=person, reason="Duplicate")
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.delete_media(item, by=person, reason="Duplicate")
     assert stored_files(media_root) == [] and not MediaItem.objects.exists()
     assert AuditEntry.objects.filter(action="media.deleted").count() == 2
 
 
 def test_it_calls_the_before_delete_hooks_first_and_a_failing_hook_stops_everything(
-    tagged_and_blurred, cast, media_root, monkeypatch
+    tagged_and_blurred, cast, media_root, monkeypatch, django_capture_on_commit_callbacks
 ):
     item = tagged_and_blurred
     seen = []
@@ -100,16 +107,47 @@ def test_it_calls_the_before_delete_hooks_first_and_a_failing_hook_stops_everyth
     assert not AuditEntry.objects.filter(action="media.deleted").exists()
 
     monkeypatch.setattr(actions, "BEFORE_MEDIA_DELETE", [lambda media_item: seen.append("detached")])
-    actions.delete_media(item, by=cast.head, reason="Compromising picture")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.delete_media(item, by=cast.head, reason="Compromising picture")
     assert seen[-1] == "detached" and stored_files(media_root) == []
 
 
-def test_it_rolls_back_and_says_so_when_storage_keeps_a_file(tagged_and_blurred, cast, monkeypatch):
+def test_it_keeps_every_file_when_the_deletion_is_rolled_back(
+    tagged_and_blurred, cast, media_root, django_capture_on_commit_callbacks
+):
     item = tagged_and_blurred
+    on_disk = stored_files(media_root)
+
+    # A caller's transaction that fails after the deletion.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        actions.delete_media(item, by=cast.head, reason="Compromising picture")
+        raise RuntimeError("something later in the same transaction failed")
+
+    assert stored_files(media_root) == on_disk
+    assert MediaItem.objects.filter(pk=item.pk).exists()
+    assert all(item.original.storage.exists(name) for name in item.file_names())
+    assert not AuditEntry.objects.filter(action="media.deleted").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.delete_media(item, by=cast.head, reason="Compromising picture")
+    assert stored_files(media_root) == []
+
+
+def test_it_retries_files_storage_keeps_after_the_deletion_commits(
+    tagged_and_blurred, cast, media_root, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    item = tagged_and_blurred
+    real_delete = FileSystemStorage.delete
     monkeypatch.setattr(FileSystemStorage, "delete", lambda self, name: None)  # a storage that silently keeps files
 
-    with pytest.raises(actions.MediaDeleteError, match="Storage still holds"):
-        actions.delete_media(item, by=cast.head, reason="Compromising picture")
+    with django_capture_on_commit_callbacks(execute=True):
+        detail = actions.delete_media(item, by=cast.head, reason="Compromising picture")
 
-    assert MediaItem.objects.filter(pk=item.pk).exists()
-    assert not AuditEntry.objects.filter(action="media.deleted").exists()
+    # The photo is deleted (nothing can use it); the files storage kept are logged and retried by a job.
+    assert not MediaItem.objects.filter(pk=item.pk).exists()
+    assert AuditEntry.objects.filter(action="media.deleted").exists()
+    assert len(stored_files(media_root)) == 5
+    assert "Storage kept 5 file(s) of a deleted photo" in caplog.text
+    monkeypatch.setattr(FileSystemStorage, "delete", real_delete)
+    assert remove_media_files.call_local(item.folder, detail["files"]) == 5
+    assert stored_files(media_root) == []

@@ -12,6 +12,7 @@ from PIL import Image
 from schoolgate.audit.models import AuditEntry
 from schoolgate.media import actions
 from schoolgate.media.derivatives import MAX_BYTES, MAX_SIDE
+from schoolgate.media.images import open_upload, sniff_format
 from schoolgate.media.models import Face, Licence, MediaItem, MediaStatus
 from schoolgate.media.tests import photos
 from schoolgate.media.tests.conftest import stored_files
@@ -84,6 +85,41 @@ def test_it_keeps_transparency_as_a_png_without_text_chunks(upload):
     assert_pixels_only(published)
     with Image.open(io.BytesIO(published)) as opened:
         assert opened.mode == "RGBA" and opened.getchannel("A").getextrema()[0] < 255
+
+
+def naive_resave(data: bytes, fmt: str) -> bytes:
+    """What a derivative without the app's own stripping step would write: the decoded photo saved again."""
+    shown = open_upload(data, kind=sniff_format(data[:64]))
+    buffer = io.BytesIO()
+    shown.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.mark.clause("AW-IMG-2")
+@pytest.mark.parametrize(
+    ("maker", "name", "mime_type"),
+    [
+        (photos.jpeg_with_comment_and_no_profile, "IMG_0003.JPG", "image/jpeg"),
+        (photos.transparent_png_with_identifying_profile, "badge.png", "image/png"),
+    ],
+)
+def test_it_strips_what_the_image_library_would_carry_over_by_itself(upload, maker, name, mime_type):
+    data = maker()
+    # These inputs carry metadata through a plain re-save (a JPEG comment, a PNG colour-profile chunk): only the
+    # app's own pixels-only step keeps it out of the publishable copy.
+    with pytest.raises(AssertionError):
+        assert_pixels_only(naive_resave(data, "JPEG" if mime_type == "image/jpeg" else "PNG"))
+
+    item = upload(data, name=name)
+
+    assert item.mime_type == mime_type
+    assert_pixels_only(read_back(item))
+    assert_pixels_only(item.thumbnail.storage.open(item.thumbnail.name, "rb").read())
+    # Blurring makes the publishable copy again from the original: stripped again.
+    actions.add_face(item, by=item.uploaded_by, box=(0.1, 0.1, 0.2, 0.2))
+    actions.blur_face(item.faces.get(), by=item.uploaded_by)
+    item.refresh_from_db()
+    assert_pixels_only(read_back(item))
 
 
 def test_it_publishes_photos_as_jpeg_when_a_png_has_no_real_transparency(upload):

@@ -142,7 +142,9 @@ def test_it_serves_files_only_to_members_and_originals_only_to_those_who_may_del
 
 
 @pytest.mark.clause("RS-IMG-4")
-def test_it_deletes_from_the_photo_page_with_a_reason(client, cast, astronaut, media_root):
+def test_it_deletes_from_the_photo_page_with_a_reason(
+    client, cast, astronaut, media_root, django_capture_on_commit_callbacks
+):
     client.force_login(cast.alice)
     assert client.get(f"/s/{cast.school.slug}/media/{astronaut.pk}/delete/").status_code == 403
     client.force_login(cast.head)
@@ -150,7 +152,8 @@ def test_it_deletes_from_the_photo_page_with_a_reason(client, cast, astronaut, m
 
     page = client.post(url, {"reason": ""}, follow=True).content.decode()
     assert "This field is required." in page and MediaItem.objects.exists()
-    page = client.post(url, {"reason": "Compromising picture"}, follow=True).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(url, {"reason": "Compromising picture"}, follow=True).content.decode()
 
     assert "The photo and every copy made from it have been deleted." in page
     assert not MediaItem.objects.exists() and stored_files(media_root) == []

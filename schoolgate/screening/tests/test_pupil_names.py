@@ -135,3 +135,53 @@ def test_it_does_not_take_an_ordinary_word_for_a_run_together_name():
     assert [f.text for f in screen("Go #HalF!", roster=roster, rules=ScreeningRules(naming_rule="no_names"))] == [
         "HalF"
     ]
+
+
+# Names as the information system spells them and as people type them: accents, curly apostrophes, hyphens.
+FOLDED = Roster.build(
+    [
+        PupilName(10, ("Siobhán",), ("Murphy",)),
+        PupilName(11, ("Sean",), ("O’Brien",)),
+        PupilName(12, ("Zoe",), ("Smith-Jones",)),
+        PupilName(13, ("Chloë",), ("Brontë",)),
+    ]
+)
+
+
+def found(text: str) -> list[tuple[str, str, tuple]]:
+    return [(text[m.start : m.end], m.kind, m.pupil_ids) for m in FOLDED.find(text)]
+
+
+@pytest.mark.clause("AW-PUB-2")
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Typed without the accent, a legal name with one is still found (and the other way round).
+        ("Well done Siobhan Murphy!", [("Siobhan Murphy", "full_name", (10,))]),
+        ("Siobhán Murphy read her poem.", [("Siobhán Murphy", "full_name", (10,))]),
+        ("Zoë Smith-Jones ran", [("Zoë Smith-Jones", "full_name", (12,))]),
+        ("Chloe Bronte sang", [("Chloe Bronte", "full_name", (13,))]),
+        # The accent as a separate combining mark: the match still covers it.
+        ("Siobha\u0301n Murphy", [("Siobha\u0301n Murphy", "full_name", (10,))]),
+        # A straight apostrophe in the text, a curly one in the register, and the other way round.
+        ("Sean O'Brien scored", [("Sean O'Brien", "full_name", (11,))]),
+        ("Sean O\u2019Brien scored", [("Sean O\u2019Brien", "full_name", (11,))]),
+        ("Sean O\u02bcBrien scored", [("Sean O\u02bcBrien", "full_name", (11,))]),
+        # Hyphens as word processors write them: non-breaking, en dash.
+        ("Zoe Smith\u2011Jones", [("Zoe Smith\u2011Jones", "full_name", (12,))]),
+        ("Zoe Smith\u2013Jones", [("Zoe Smith\u2013Jones", "full_name", (12,))]),
+        ("#SiobhanMurphy", [("SiobhanMurphy", "joined_name", (10,))]),
+    ],
+)
+def test_it_matches_names_whatever_their_accents_apostrophes_and_hyphens(text, expected):
+    assert found(text) == expected
+
+
+def test_it_blocks_an_unaccented_full_name_for_an_accented_legal_name():
+    findings = screen("Siobhan Murphy won.", roster=FOLDED, rules=ScreeningRules(naming_rule="first_names_only"))
+    assert [(f.text, f.severity) for f in findings if f.category == "pupil_name"] == [("Siobhan Murphy", "blocking")]
+
+
+def test_it_keeps_offsets_of_the_text_as_written_after_accented_letters():
+    text = "Café trip: Zoë, Siobhán and Chloë — with Siobhan Murphy"
+    assert [text[m.start : m.end] for m in FOLDED.find(text)] == ["Zoë", "Siobhán", "Chloë", "Siobhan Murphy"]
