@@ -10,6 +10,8 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from schoolgate.notifications.models import Notification
@@ -18,9 +20,19 @@ logger = logging.getLogger(__name__)
 
 
 def notify(
-    users: Iterable, *, school, subject: str, body: str, url: str = "", email: bool = True, urgent: bool = False
+    users: Iterable,
+    *,
+    school,
+    subject: str,
+    body: str,
+    url: str = "",
+    email: bool = True,
+    urgent: bool = False,
+    about: str = "",
 ) -> list[Notification]:
-    """Create notifications; email them after commit (urgent: sent at once by this process, not queued)."""
+    """Create notifications; email them after commit (urgent: sent at once by this process, not queued).
+
+    `about` names what the notice asks for ("post:12:review"); `resolve(about)` marks it done when it is."""
     from schoolgate.notifications.tasks import email_notification
 
     seen: set[int] = set()
@@ -30,7 +42,9 @@ def notify(
             continue
         seen.add(user.pk)
         created.append(
-            Notification(user=user, school=school, subject=subject[:200], body=body, url=url, send_email=email)
+            Notification(
+                user=user, school=school, subject=subject[:200], body=body, url=url, send_email=email, about=about
+            )
         )
     Notification.objects.bulk_create(created)
     if email:
@@ -55,3 +69,16 @@ def mark_read(notification: Notification, *, by) -> None:
     if notification.user_id != by.pk:
         return
     Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def resolve(about: str, *, users: Iterable | None = None) -> int:
+    """The thing these notices asked for is done (or no longer needed): mark them read and resolved.
+
+    With `users`, only theirs (a reviewer who has reviewed); otherwise everyone's. Returns how many."""
+    if not about:
+        return 0
+    notices = Notification.objects.filter(about=about, resolved_at__isnull=True)
+    if users is not None:
+        notices = notices.filter(user__in=[user.pk for user in users])
+    now = timezone.now()
+    return notices.update(resolved_at=now, read_at=Coalesce("read_at", Value(now)))

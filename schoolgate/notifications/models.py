@@ -21,6 +21,10 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     send_email = models.BooleanField(default=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # What the notice asks the person to do, as a key ("post:12:review"), so it is marked done (read and
+    # resolved) when that is done by anyone, and never left saying a post waits for them after it stopped.
+    about = models.CharField(max_length=100, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 

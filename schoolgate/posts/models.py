@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class PostStatus(models.TextChoices):
@@ -70,6 +71,40 @@ class Post(models.Model):
     def is_withdrawable(self) -> bool:
         """Not withdrawn already, and not live: a published post is taken down instead."""
         return self.status not in {PostStatus.WITHDRAWN, PostStatus.PUBLISHED}
+
+    def state(self) -> tuple[str, str]:
+        """What the post's heading says, with its tone (ok, due, bad): the status, told as it really is once
+        deliveries exist ("Approved — failed to publish on Bluesky news", "Published on 2 of 3 accounts")."""
+        if self.removed_at:
+            return "Taken down", "bad"
+        deliveries = [d for d in self.deliveries.all() if d.status != DeliveryStatus.CANCELLED]
+        if self.status not in {PostStatus.APPROVED, PostStatus.PUBLISHED} or not deliveries:
+            tone = {PostStatus.REJECTED: "bad", PostStatus.WITHDRAWN: "bad", PostStatus.APPROVED: "ok"}
+            return self.get_status_display(), tone.get(self.status, "due")
+        failed = sorted(d.account.name for d in deliveries if d.status == DeliveryStatus.FAILED)
+        unknown = sorted(d.account.name for d in deliveries if d.status == DeliveryStatus.UNCERTAIN)
+        by_hand = sorted(d.account.name for d in deliveries if d.status == DeliveryStatus.MANUAL)
+        live = [d for d in deliveries if d.status in {DeliveryStatus.PUBLISHED, DeliveryStatus.REMOVED}]
+        problems = []
+        if failed:
+            problems.append(f"failed to publish on {', '.join(failed)}")
+        if unknown:
+            problems.append(f"check whether it went out on {', '.join(unknown)}")
+        if by_hand:
+            problems.append(f"to be posted by hand on {', '.join(by_hand)}")
+        if live:
+            label = (
+                "Published"
+                if len(live) == len(deliveries)
+                else f"Published on {len(live)} of {len(deliveries)} accounts"
+            )
+        else:
+            label = "Approved"
+        if problems:
+            return f"{label} — {'; '.join(problems)}", "bad" if failed or unknown else "due"
+        if not live and any(d.status in {DeliveryStatus.SENDING, DeliveryStatus.RETRYING} for d in deliveries):
+            return "Approved — publishing", "due"
+        return label, "ok"
 
     def current_reviews(self):
         return self.reviews.filter(revision=self.revision, voided_at__isnull=True).select_related("reviewer")
@@ -188,6 +223,8 @@ class DeliveryStatus(models.TextChoices):
     UNCERTAIN = "uncertain", "Unknown — check the account"
     MANUAL = "manual", "To be posted by hand"
     CANCELLED = "cancelled", "Cancelled"
+    # Being deleted through the network's API: claimed before the call, so a crash mid-way is finished later.
+    REMOVING = "removing", "Being taken down"
     # Taken down from the network (or, where its API cannot, a person recorded what they did instead).
     REMOVED = "removed", "Taken down"
 
@@ -295,4 +332,4 @@ class Takedown(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Take down {self.post} by {self.due_at:%d %b %H:%M}"
+        return f"Take down {self.post} by {timezone.localtime(self.due_at):%-d %B %Y, %H:%M}"

@@ -1,4 +1,4 @@
-"""Publishing jobs: one job per delivery, and a sweep every minute for what is due or was left mid-send."""
+"""Publishing and take-down jobs: one job per delivery, and sweeps for what is due or was left mid-way."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from schoolgate.posts.models import Delivery, Takedown
+from schoolgate.posts.models import Delivery, DeliveryStatus, Takedown
 
 
 @db_task()
@@ -41,4 +41,24 @@ def remind_overdue_takedowns() -> int:
     )
     for takedown_id in ids:
         remind_overdue_takedown(takedown_id)
+    return len(ids)
+
+
+@db_task()
+def finish_removal(delivery_id: int) -> bool:
+    from schoolgate.posts.actions.takedown import resume_removal
+
+    return resume_removal(delivery_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def resume_interrupted_removals() -> int:
+    """Copies a process was deleting when it died (web or worker): finish them once their lease has run out."""
+    ids = list(
+        Delivery.objects.filter(status=DeliveryStatus.REMOVING, lease_expires_at__lte=timezone.now()).values_list(
+            "pk", flat=True
+        )
+    )
+    for delivery_id in ids:
+        finish_removal(delivery_id)
     return len(ids)

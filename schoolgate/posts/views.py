@@ -14,42 +14,51 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from schoolgate.audit.models import AuditEntry
-from schoolgate.policy.models import settings_in_force
+from schoolgate.policy.models import PolicySettings, settings_in_force
 from schoolgate.posts import actions
-from schoolgate.posts.actions.publishing import may_publish_on
-from schoolgate.posts.actions.review import consent_date
-from schoolgate.posts.actions.takedown import can_delete_through_api
-from schoolgate.posts.forms import PostForm, ReviewForm
+from schoolgate.posts.actions.publishing import connection_problem, may_publish_on, publishing_obstacles
+from schoolgate.posts.actions.review import blocked_message, consent_date, is_final_approver_of, review_refusal
+from schoolgate.posts.actions.takedown import can_delete_through_api, why_not_through_api
+from schoolgate.posts.forms import PostFilterForm, PostForm, ReviewForm
 from schoolgate.posts.images import image_problems, post_images
-from schoolgate.posts.models import Delivery, DeliveryStatus, Post, PostStatus, ReviewStage, Takedown
+from schoolgate.posts.models import Delivery, DeliveryStatus, Post, PostStatus, Takedown
 from schoolgate.schools.permissions import has_permission
 from schoolgate.schools.views import school_for
 
 
 def can_review(user, post: Post) -> bool:
-    """A colleague (not the author) who has not yet reviewed this version of a post waiting for review."""
-    return (
-        post.status == PostStatus.IN_REVIEW
-        and post.author_id != user.pk
-        and has_permission(user, post.school, "posts.review")
-        and not post.current_reviews().filter(reviewer=user, stage=ReviewStage.COLLEAGUE).exists()
-    )
+    """A colleague (not the author) who has not yet reviewed this version of a post waiting for review, and
+    who is not its final approver unless the policy lets one person do both."""
+    if review_refusal(user, post):
+        return False
+    return settings_in_force(post.school).approver_may_also_review or not is_final_approver_of(user, post)
 
 
 def waiting_for(user, school) -> list[Post]:
-    """Posts this person can act on now: colleague reviews and final approvals."""
+    """Posts this person can act on now, each with what it waits for (`waiting_label`): a colleague review,
+    a final approval, or a decision on screening findings that stop colleagues agreeing it."""
     posts = (
         Post.objects.at_school(school)
         .filter(status__in=[PostStatus.IN_REVIEW, PostStatus.AWAITING_APPROVAL])
         .exclude(author=user)
         .select_related("author", "school")
     )
-    return [
-        post
-        for post in posts
-        if can_review(user, post)
-        or (post.status == PostStatus.AWAITING_APPROVAL and user in actions.final_approvers(post)[0])
-    ]
+    waiting = []
+    for post in posts:
+        blocked = post.status == PostStatus.IN_REVIEW and bool(actions.unresolved_blocking_findings(post))
+        if blocked:
+            # Not sent to colleagues until it can be agreed: only whoever may override decides it.
+            label = "Waiting for your decision on screening" if user in actions.override_approvers(post) else ""
+        elif can_review(user, post):
+            label = "Waiting for your review"
+        elif post.status == PostStatus.AWAITING_APPROVAL and user in actions.final_approvers(post)[0]:
+            label = "Waiting for your final approval"
+        else:
+            label = ""
+        if label:
+            post.waiting_label = label
+            waiting.append(post)
+    return waiting
 
 
 def highlighted(text: str, findings) -> list[tuple[str, object]]:
@@ -139,14 +148,15 @@ def _carry_out(request, act, *, success: str) -> bool:
 
 @login_required
 def post_list(request, slug):
+    """What waits for this person, then every post filtered by state, account and author (htmx swaps the list)."""
     school = school_for(request, slug, "school.view")
-    mine = Post.objects.at_school(school).filter(author=request.user).prefetch_related("accounts")[:50]
-    recent = Post.objects.at_school(school).exclude(author=request.user).select_related("author")[:50]
-    return render(
-        request,
-        "posts/list.html",
-        {"school": school, "waiting": waiting_for(request.user, school), "mine": mine, "recent": recent},
-    )
+    filters = PostFilterForm(request.GET or None, school=school)
+    posts = filters.filter(Post.objects.at_school(school), user=request.user)
+    posts = posts.select_related("author").prefetch_related("accounts", "deliveries__account")[:100]
+    context = {"school": school, "filters": filters, "posts": posts}
+    if request.headers.get("HX-Request"):
+        return render(request, "posts/_list_results.html", context)
+    return render(request, "posts/list.html", {**context, "waiting": waiting_for(request.user, school)})
 
 
 @login_required
@@ -154,16 +164,26 @@ def new_post(request, slug):
     school = school_for(request, slug, "school.view")
     form = PostForm(request.POST or None, user=request.user, school=school)
     if request.method == "POST" and form.is_valid():
+        blocked = False
         try:
             # One transaction: a draft refused at submission is not left behind to be saved twice.
             with transaction.atomic():
                 post = actions.create_draft(school, by=request.user, **form.cleaned_data)
                 if "submit" in request.POST:
-                    post = actions.submit_for_review(post, by=request.user)
+                    try:
+                        post = actions.submit_for_review(post, by=request.user)
+                    except ValidationError as error:
+                        if getattr(error, "code", None) != "blocked":
+                            raise
+                        # Kept as a draft: the author decides (fix it, or send it on to be decided) on its page.
+                        blocked = True
         except (ValidationError, PermissionDenied) as error:
             form.add_error(None, _message_for(error))
         else:
-            messages.success(request, "Sent for review." if post.status != PostStatus.DRAFT else "Draft saved.")
+            if blocked:
+                messages.error(request, "Saved as a draft, not sent: screening found problems (below).")
+            else:
+                messages.success(request, "Sent for review." if post.status != PostStatus.DRAFT else "Draft saved.")
             return redirect("posts:detail", slug, post.pk)
     return render(request, "posts/edit.html", {"school": school, "form": form, "post": None})
 
@@ -181,11 +201,14 @@ def edit_post(request, slug, pk):
     form = PostForm(request.POST or None, user=request.user, school=school, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.edit_post(post, by=request.user, **form.cleaned_data)
+            edited = actions.edit_post(post, by=request.user, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as error:
             form.add_error(None, _message_for(error))
         else:
-            messages.success(request, "Saved. Any earlier reviews no longer count; it goes back to review.")
+            if edited.status == PostStatus.IN_REVIEW:
+                messages.success(request, "Saved. Any earlier reviews no longer count; it goes back to review.")
+            else:
+                messages.success(request, "Saved.")
             return redirect("posts:detail", slug, pk)
     return render(request, "posts/edit.html", {"school": school, "form": form, "post": post})
 
@@ -194,28 +217,50 @@ def edit_post(request, slug, pk):
 def detail(request, slug, pk):
     school = school_for(request, slug, "school.view")
     post = _post(school, pk)
+    return render(request, "posts/detail.html", _detail_context(request, school, post))
+
+
+def _detail_context(request, school, post: Post, *, review_form: ReviewForm | None = None) -> dict:
     approvers, acting_role = actions.final_approvers(post) if post.status == PostStatus.AWAITING_APPROVAL else ([], "")
     findings = actions.screen_post(post)
-    deliveries = list(post.deliveries.select_related("account__school", "recorded_by"))
+    deliveries = list(post.deliveries.select_related("account__school", "account__connection", "recorded_by"))
     images = post_images(post)
     override = post.overrides.filter(revision=post.revision).select_related("by").first()
-    blocking = [f for f in findings if f.is_blocking]
+    blocking = [f for f in findings if f.is_blocking] if override is None else []
+    is_author = post.author_id == request.user.pk
+    reviewing = can_review(request.user, post)
+    state, tone = post.state()
     context = {
         "findings": findings,
         "pieces": highlighted(post.text, findings),
         "override": override,
         "can_override": bool(blocking)
-        and override is None
         and post.status in {PostStatus.IN_REVIEW, PostStatus.AWAITING_APPROVAL}
         and request.user in actions.override_approvers(post),
         "school": school,
         "post": post,
+        "state": state,
+        "state_tone": tone,
         "reviews": post.reviews.select_related("reviewer").order_by("at"),
-        "is_author": post.author_id == request.user.pk,
-        "can_review": can_review(request.user, post),
+        "is_author": is_author,
+        # The author's choice before it goes to anyone: fix it, or send it on to be decided.
+        "blocked_draft": blocked_message(post, blocking)
+        if is_author and blocking and post.status in {PostStatus.DRAFT, PostStatus.REJECTED}
+        else "",
+        "waiting_for_decision": bool(blocking) and post.status == PostStatus.IN_REVIEW,
+        "override_deciders": actions.override_approvers(post) if blocking else [],
+        "can_review": reviewing,
+        # The final approver (kept apart from colleague review) may still return a post early.
+        "may_return_only": not reviewing
+        and not review_refusal(request.user, post)
+        and is_final_approver_of(request.user, post),
         "can_approve": request.user in approvers,
         "acting_role": acting_role,
-        "review_form": ReviewForm(images=images),
+        "approvers": approvers,
+        "obstacles": publishing_obstacles(post)
+        if post.status not in {PostStatus.PUBLISHED, PostStatus.WITHDRAWN} and not deliveries
+        else [],
+        "review_form": review_form or ReviewForm(images=images),
         "images": images,
         "image_problems": image_problems(images, on=consent_date(post), text=post.text, school=school)
         if images and post.status not in {PostStatus.PUBLISHED, PostStatus.WITHDRAWN}
@@ -223,46 +268,71 @@ def detail(request, slug, pk):
         "approvals_needed": settings_in_force(school).required_reviewers,
         "approvals_given": post.colleague_approvals().count(),
         "deliveries": deliveries,
+        # Retrying these would fail the same way: the page offers to connect the account instead.
+        "not_connected": {d.pk for d in deliveries if connection_problem(d.account)},
         "can_publish": {d.pk for d in deliveries if may_publish_on(request.user, d.account)},
         "history": history_of(post),
         "can_take_down": post.published_at is not None and has_permission(request.user, school, "posts.take_down"),
         "takedowns": post.takedowns.all(),
     }
-    return render(request, "posts/detail.html", context)
+    return context
 
 
 @login_required
 @require_POST
 def submit(request, slug, pk):
+    """Send for review; with blocking findings, only when the author chooses to send it on to be decided."""
     school = school_for(request, slug, "school.view")
-    _carry_out(
-        request, lambda: actions.submit_for_review(_post(school, pk), by=request.user), success="Sent for review."
+    post = _post(school, pk)
+    to_decide = request.POST.get("send_for_decision") == "1"
+    success = (
+        "Sent to be decided: screening found problems, so colleagues are asked to review only once the final "
+        "approver has let it go ahead. If they return it, it comes back to you."
+        if to_decide
+        else "Sent for review."
     )
+    try:
+        actions.submit_for_review(post, by=request.user, send_for_decision=to_decide)
+    except (ValidationError, PermissionDenied) as error:
+        if getattr(error, "code", None) != "blocked":
+            messages.error(request, _message_for(error))
+        # A blocked post: its page shows the findings and the two choices.
+    else:
+        (messages.warning if to_decide else messages.success)(request, success)
     return redirect("posts:detail", slug, pk)
 
 
 @login_required
 @require_POST
 def review(request, slug, pk):
+    """Record a colleague review or the final decision; a refusal shows the form again as it was filled in."""
     school = school_for(request, slug, "school.view")
     post = _post(school, pk)
     form = ReviewForm(request.POST, images=post_images(post))
-    if not form.is_valid():
-        messages.error(request, "Choose to agree or return the post.")
-        return redirect("posts:detail", slug, pk)
-    act = actions.final_approve_post if post.status == PostStatus.AWAITING_APPROVAL else actions.review_post
-    try:
-        act(
-            post,
-            by=request.user,
-            decision=form.cleaned_data["decision"],
-            reason=form.cleaned_data["reason"],
-            confirmed_images=form.cleaned_data["confirmed_images"],
-        )
-        messages.success(request, "Your decision is recorded.")
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _message_for(error))
-    return redirect("posts:detail", slug, pk)
+    if form.is_valid():
+        act = actions.final_approve_post if post.status == PostStatus.AWAITING_APPROVAL else actions.review_post
+        try:
+            act(
+                post,
+                by=request.user,
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+                confirmed_images=form.cleaned_data["confirmed_images"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, _message_for(error))
+        else:
+            messages.success(request, "Your decision is recorded.")
+            return redirect("posts:detail", slug, pk)
+    elif "decision" in form.errors:
+        form.errors["decision"] = form.error_class(["Choose to agree or return the post."])
+    post.refresh_from_db()
+    context = _detail_context(request, school, post, review_form=form)
+    return render(request, "posts/detail.html", context, status=400)
 
 
 @login_required
@@ -332,8 +402,8 @@ def deliveries_needing_attention(user, school) -> list[Delivery]:
 
 def approver_roles_of(user, school) -> list[dict]:
     """The roles in which this person gives final approval under the policy in force, with their away dates."""
-    policy = settings_in_force(school)
-    if not policy.final_post_approver_role:
+    policy = PolicySettings.objects.in_force_at(school)  # a new school's dashboard has no policy yet
+    if policy is None or not policy.final_post_approver_role:
         return []
     return [
         {
@@ -359,7 +429,7 @@ def set_away(request, slug):
     _carry_out(
         request,
         lambda: actions.set_away(school, by=request.user, role=request.POST.get("role", ""), until=until_date),
-        success=f"Away until {until_date:%-d %B}: the deputy covers final approvals."
+        success=f"Away until {until_date:%-d %B %Y}: the deputy covers final approvals."
         if until_date
         else "Welcome back.",
     )
@@ -373,12 +443,14 @@ def takedowns(request, slug):
     now = timezone.now()
     open_items = []
     for takedown in Takedown.objects.open().filter(post__school=school).select_related("post", "pupil"):
-        copies = list(takedown.post.deliveries.filter(status__in=[DeliveryStatus.PUBLISHED, DeliveryStatus.REMOVED]))
+        copies = takedown.post.deliveries.filter(
+            status__in=[DeliveryStatus.PUBLISHED, DeliveryStatus.REMOVING, DeliveryStatus.REMOVED]
+        ).select_related("account__connection")
         open_items.append(
             {
                 "takedown": takedown,
                 "overdue": takedown.due_at <= now,
-                "copies": [(d, can_delete_through_api(d)) for d in copies],
+                "copies": [(d, can_delete_through_api(d), why_not_through_api(d)) for d in copies],
             }
         )
     done = Takedown.objects.filter(post__school=school, completed_at__isnull=False).select_related("post", "pupil")

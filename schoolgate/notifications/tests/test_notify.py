@@ -222,3 +222,39 @@ def test_it_keeps_the_first_read_time(cast):
     mark_read(notification, by=cast.alice)
 
     assert Notification.objects.get(pk=notification.pk).read_at == first
+
+
+def test_it_resolves_the_notices_about_something_once_it_is_done(cast):
+    from schoolgate.notifications.actions import resolve
+
+    _notify(cast, [cast.alice, cast.bob], email=False, about="post:1:review")
+    _notify(cast, [cast.alice], email=False, about="post:2:review")
+    assert resolve("post:1:review", users=[cast.bob]) == 1
+    assert Notification.objects.get(user=cast.bob, about="post:1:review").read_at is not None
+    assert Notification.objects.get(user=cast.alice, about="post:1:review").read_at is None
+    assert resolve("post:1:review") == 1
+    assert Notification.objects.filter(about="post:1:review", resolved_at__isnull=True).count() == 0
+    assert Notification.objects.get(about="post:2:review").read_at is None  # other posts are left alone
+    assert resolve("") == 0
+
+
+def test_it_shows_notifications_under_the_schools_menu_and_marks_resolved_ones_done(client, cast):
+    from schoolgate.notifications.actions import resolve
+    from schoolgate.schools.models import Membership, School
+    from schoolgate.schools.roles import Role
+
+    _notify(cast, [cast.alice], email=False, subject="A post is waiting for your review", about="post:9:review")
+    client.force_login(cast.alice)
+    page = client.get("/notifications/").content.decode()  # one school: its menu
+    assert f'href="/s/{cast.school.slug}/posts/"' in page and "Done" not in page
+    resolve("post:9:review")
+    page = client.get("/notifications/").content.decode()
+    assert '<span class="pill ok">Done</span>' in page
+
+    other = School.objects.create(name="Second School", slug="second-school")
+    Membership.objects.create(school=other, user=cast.alice, role=Role.STAFF)
+    page = client.get(f"/notifications/?school={other.slug}").content.decode()
+    assert 'href="/s/second-school/posts/"' in page
+    dashboard = client.get(f"/s/{other.slug}/").content.decode()
+    assert 'href="/notifications/?school=second-school"' in dashboard
+    assert client.get("/notifications/?school=not-mine").status_code == 404

@@ -43,7 +43,12 @@ LEASE = dt.timedelta(minutes=10)
 # Waits between automatic attempts after a transient failure; after the last one a person is asked.
 RETRY_BACKOFF = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=15), dt.timedelta(minutes=30))
 # Statuses in which the post may be (or is) on the network: editing or withdrawing must not pretend otherwise.
-ON_OR_MAYBE_ON_NETWORK = {DeliveryStatus.SENDING, DeliveryStatus.PUBLISHED, DeliveryStatus.UNCERTAIN}
+ON_OR_MAYBE_ON_NETWORK = {
+    DeliveryStatus.SENDING,
+    DeliveryStatus.PUBLISHED,
+    DeliveryStatus.UNCERTAIN,
+    DeliveryStatus.REMOVING,
+}
 
 
 def _url(post: Post) -> str:
@@ -53,6 +58,41 @@ def _url(post: Post) -> str:
 def text_for_account(text: str, account) -> str:
     """The text as it goes out on one account: the post plus the account's sign-off, if it has one."""
     return f"{text.rstrip()}\n\n{account.sign_off}" if account.sign_off.strip() else text
+
+
+def connection_problem(account) -> str:
+    """Why Schoolgate cannot publish on this account now (empty when it can, or when it has no connector)."""
+    if not account.has_connector:
+        return ""
+    connection = getattr(account, "connection", None)
+    if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
+        return f"{account.name} is not connected to Schoolgate"
+    if connection.status != ConnectionStatus.CONNECTED:
+        reason = f" ({connection.broken_reason})" if connection.broken_reason else ""
+        return f"{account.name}'s connection is broken{reason}"
+    return ""
+
+
+def publishing_obstacles(post: Post) -> list[dict]:
+    """Accounts this post will not go out on by itself once approved, and what to do: said at drafting and at
+    every approval step, so nobody agrees a post believing it will publish when it cannot."""
+    obstacles = []
+    for account in post.accounts.select_related("connection").order_by("name"):
+        problem = connection_problem(account)
+        if problem:
+            message = (
+                f"{problem}, so this post will not go out there when it is approved. Connect the account on its "
+                "page (a leader or its authorised staff can), then it publishes as approved."
+            )
+        elif not account.has_connector:
+            message = (
+                f"Schoolgate cannot post to {account.network_label} itself: once approved, someone authorised on "
+                f"{account.name} posts it there by hand and records the link."
+            )
+        else:
+            continue
+        obstacles.append({"account": account, "message": message, "by_hand": not account.has_connector})
+    return obstacles
 
 
 def schedule_deliveries(post: Post) -> list[Delivery]:
@@ -149,10 +189,9 @@ def _problems_at_publish_time(delivery: Delivery) -> tuple[str, list[str], list]
     problems = []
     if not account.is_approved:
         problems.append(f"{account.name} is {account.get_status_display().lower()}, no longer an approved account.")
-    connection = getattr(account, "connection", None)
-    if connection is None or connection.status != ConnectionStatus.CONNECTED:
-        reason = connection.broken_reason if connection is not None and connection.broken_reason else "not connected"
-        problems.append(f"{account.name} is {reason}: reconnect it, then retry.")
+    problem = connection_problem(account)
+    if problem:
+        problems.append(f"{problem}: connect it on the account's page, then retry.")
     # Consent may have been withdrawn, or a face added, since approval (RS-IMG-2): check on the day it goes out.
     images = post_images(post)
     gate = image_problems(images, on=timezone.localdate(), text=post.text, school=post.school)
@@ -350,7 +389,8 @@ def send_delivery(delivery_id: int) -> str:
             if remembered_for is not None and now - delivery.outcome_unknown_since > remembered_for:
                 _mark_uncertain(
                     delivery,
-                    reason=f"An attempt at {delivery.outcome_unknown_since:%d %b %H:%M} may have reached "
+                    reason=f"An attempt at {timezone.localtime(delivery.outcome_unknown_since):%-d %B %Y, %H:%M} "
+                    "may have reached "
                     f"{delivery.account.name}, and {connector.label} cannot be asked whether it did. Look at the "
                     "account: record the link if the post is there, or send it if it is not.",
                 )
@@ -382,6 +422,10 @@ def retry_delivery(delivery: Delivery, *, by) -> Delivery:
     _require_publisher(delivery, by)
     if delivery.status not in {DeliveryStatus.FAILED, DeliveryStatus.RETRYING}:
         raise ValidationError(f"This delivery is {delivery.get_status_display().lower()}; there is nothing to retry.")
+    problem = connection_problem(delivery.account)
+    if problem:
+        # Another attempt would fail the same way: say what to fix instead of trying.
+        raise ValidationError(f"{problem}: connect it on the account's page, then retry.")
     now = timezone.now()
     delivery.status, delivery.next_attempt_at, delivery.attempts = DeliveryStatus.RETRYING, now, 0
     delivery.save(update_fields=["status", "next_attempt_at", "attempts"])
@@ -392,19 +436,43 @@ def retry_delivery(delivery: Delivery, *, by) -> Delivery:
     return delivery
 
 
-@transaction.atomic
+def _post_link_problem(account, url: str) -> str:
+    """Why the link is not the account's own post (asking the network when the account is connected)."""
+    # Imported here: the registry loads connector modules, which publishing needs only for this check.
+    from schoolgate.connectors.registry import post_link_problem
+
+    connection = getattr(account, "connection", None)
+    connector = None
+    if connection is not None and connection.status == ConnectionStatus.CONNECTED:
+        try:
+            connector = connection.connector()
+        except ConnectorError:
+            connector = None  # the link's address and owner are still checked
+    return post_link_problem(account, url, connector=connector)
+
+
 def record_manual_publication(delivery: Delivery, *, by, url: str) -> Delivery:
-    """Someone posted by hand (a network without a connector, or an uncertain attempt that did go out)."""
-    delivery = Delivery.objects.select_for_update().select_related("post__school", "account").get(pk=delivery.pk)
+    """Someone posted by hand (a network without a connector, or an uncertain attempt that did go out).
+
+    1. Permission first, then the link: it becomes the public "View on ..." link and the take-down target,
+       so it must be a post of this account on its network (asked of the network when connected; outside
+       the transaction, so no row stays locked while the network answers).
+    2. Lock the delivery, check its state again and record it.
+    """
+    delivery = Delivery.objects.select_related("post__school", "account").get(pk=delivery.pk)
     _require_publisher(delivery, by)
-    if delivery.status not in {DeliveryStatus.MANUAL, DeliveryStatus.UNCERTAIN, DeliveryStatus.FAILED}:
-        raise ValidationError(f"This delivery is {delivery.get_status_display().lower()}.")
-    if delivery.post.status not in {PostStatus.APPROVED, PostStatus.PUBLISHED}:
-        raise ValidationError("Only an approved post can be recorded as published.")
     url = url.strip()
     if not url.startswith(("https://", "http://")):
         raise ValidationError({"url": "Paste the link to the post on the network, starting https://."})
-    _record_published(delivery, remote_id=url, url=url, by=by)
+    if problem := _post_link_problem(delivery.account, url):
+        raise ValidationError({"url": problem})
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().select_related("post__school", "account").get(pk=delivery.pk)
+        if delivery.status not in {DeliveryStatus.MANUAL, DeliveryStatus.UNCERTAIN, DeliveryStatus.FAILED}:
+            raise ValidationError(f"This delivery is {delivery.get_status_display().lower()}.")
+        if delivery.post.status not in {PostStatus.APPROVED, PostStatus.PUBLISHED}:
+            raise ValidationError("Only an approved post can be recorded as published.")
+        _record_published(delivery, remote_id=url, url=url, by=by)
     delivery.refresh_from_db()
     return delivery
 

@@ -12,11 +12,12 @@ from django.utils import timezone
 from schoolgate.audit import actions as audit
 from schoolgate.connectors.base import check_post
 from schoolgate.connectors.registry import CONNECTORS, connector_class
-from schoolgate.notifications.actions import notify
+from schoolgate.notifications.actions import notify, resolve
 from schoolgate.official_accounts.actions import is_authorised
 from schoolgate.policy.models import settings_in_force
 from schoolgate.posts.actions.publishing import (
     cancel_pending_deliveries,
+    publishing_obstacles,
     refuse_if_on_network,
     schedule_deliveries,
     text_for_account,
@@ -45,6 +46,20 @@ SUBMITTED = {PostStatus.IN_REVIEW, PostStatus.AWAITING_APPROVAL, PostStatus.APPR
 
 def _url(post: Post) -> str:
     return reverse("posts:detail", args=[post.school.slug, post.pk])
+
+
+# What a notice asks of its reader about a post; resolved when it is done or no longer needed.
+REVIEW, APPROVAL, DECISION = "review", "approval", "decision"
+
+
+def _about(post: Post, step: str) -> str:
+    return f"post:{post.pk}:{step}"
+
+
+def _resolve_waiting(post: Post, *steps: str, users=None) -> None:
+    """Mark the "waiting for you" notices about this post done, so none stays unread after it moved on."""
+    for step in steps or (REVIEW, APPROVAL, DECISION):
+        resolve(_about(post, step), users=users)
 
 
 def consent_date(post: Post) -> dt.date:
@@ -139,9 +154,13 @@ def override_approvers(post: Post) -> list:
 
 @transaction.atomic
 def override_findings(post: Post, *, by, reason: str) -> ScreeningOverride:
+    """The final approver lets this version go ahead despite blocking findings; colleagues are then asked to
+    review it (they were not asked while it could not be agreed)."""
     post = Post.objects.select_for_update().select_related("school").get(pk=post.pk)
     if by not in override_approvers(post):
         raise PermissionDenied("Only the final approver can let a post go ahead despite blocking findings.")
+    if post.status not in {PostStatus.IN_REVIEW, PostStatus.AWAITING_APPROVAL}:
+        raise ValidationError(f"This post is {post.get_status_display().lower()}; only a submitted post is decided.")
     if not reason.strip():
         raise ValidationError({"reason": "Record why the post may go ahead despite the findings."})
     findings = [f.as_dict() for f in screen_post(post) if f.is_blocking]
@@ -156,6 +175,9 @@ def override_findings(post: Post, *, by, reason: str) -> ScreeningOverride:
         target=post,
         detail={"reason": reason.strip(), "findings": findings, "revision": post.revision},
     )
+    _resolve_waiting(post, DECISION)
+    if post.status == PostStatus.IN_REVIEW:
+        _ask_reviewers(post)
     return override
 
 
@@ -232,6 +254,7 @@ def edit_post(post: Post, *, by, text: str, accounts, scheduled_for=None, images
     # An approved post not yet out goes back to review: its scheduled deliveries are for the old text.
     post.deliveries.all().delete()
     voided = post.current_reviews().update(voided_at=timezone.now())
+    _resolve_waiting(post)  # they asked about the old version; the new one is asked about afresh
     was_submitted = post.status in SUBMITTED
     post.text, post.scheduled_for, post.revision = text, scheduled_for, post.revision + 1
     post.status = PostStatus.IN_REVIEW if was_submitted else PostStatus.DRAFT
@@ -257,44 +280,110 @@ def edit_post(post: Post, *, by, text: str, accounts, scheduled_for=None, images
 
 
 def eligible_reviewers(post: Post):
-    """Colleagues who may review: employed at the school, not the author (AW-PUB-1)."""
-    return post.school.members_with_role(*PERMISSIONS["posts.review"]).exclude(pk=post.author_id)
+    """Colleagues who may review: employed at the school, not the author (AW-PUB-1), and not whoever gives
+    this post final approval unless the policy lets one person do both."""
+    reviewers = post.school.members_with_role(*PERMISSIONS["posts.review"]).exclude(pk=post.author_id)
+    if settings_in_force(post.school).approver_may_also_review:
+        return reviewers
+    return reviewers.exclude(pk__in=[user.pk for user in final_approvers(post)[0]])
 
 
 def final_approvers(post: Post, *, today: dt.date | None = None):
     """Who may give final approval now (RS-ROLE-2): the policy's final approver, or its deputy when every
-    holder of that role is away or is the author. Never the author."""
+    holder of that role is away, is the author, or (unless the policy allows it) agreed this version as one
+    of its colleague reviewers. Never the author."""
     policy = settings_in_force(post.school)
     if not policy.final_post_approver_role:
         return [], ""
     today = today or timezone.localdate()
+    excluded = {post.author_id}
+    if not policy.approver_may_also_review:
+        # Two checks by one person count once: a colleague who agreed this version cannot also approve it.
+        excluded |= set(post.colleague_approvals().values_list("reviewer_id", flat=True))
     holders = Membership.objects.filter(
         school=post.school, role=policy.final_post_approver_role, user__is_active=True
     ).select_related("user")
-    available = [
-        m.user for m in holders if m.user_id != post.author_id and not (m.away_until and m.away_until >= today)
-    ]
+    available = [m.user for m in holders if m.user_id not in excluded and not (m.away_until and m.away_until >= today)]
     if available:
         return available, policy.final_post_approver_role
     if policy.final_approver_deputy_role:
-        deputies = post.school.members_with_role(policy.final_approver_deputy_role).exclude(pk=post.author_id)
+        deputies = post.school.members_with_role(policy.final_approver_deputy_role).exclude(pk__in=excluded)
         return list(deputies), policy.final_approver_deputy_role
     return [], policy.final_post_approver_role
 
 
+def review_refusal(user, post: Post) -> str:
+    """Why this person may not give this version a colleague review now; empty when they may."""
+    if post.status != PostStatus.IN_REVIEW:
+        return f"This post is {post.get_status_display().lower()}, not waiting for review."
+    if user.pk == post.author_id:
+        return "Nobody reviews their own post."
+    if not has_permission(user, post.school, "posts.review"):
+        return "Colleague review is done by staff of the school."
+    if post.current_reviews().filter(reviewer=user, stage=ReviewStage.COLLEAGUE).exists():
+        return "You have already reviewed this version of the post."
+    return ""
+
+
+def is_final_approver_of(user, post: Post) -> bool:
+    """Whether this person would give the post its final approval (so, unless the policy allows it, does not
+    also count as one of its colleague reviewers)."""
+    return any(approver.pk == user.pk for approver in final_approvers(post)[0])
+
+
+def _obstacles_note(post: Post) -> str:
+    """What the reviewers and approver must know before agreeing: accounts it will not go out on by itself."""
+    obstacles = publishing_obstacles(post)
+    if not obstacles:
+        return ""
+    return " Before you agree it: " + " ".join(o["message"] for o in obstacles)
+
+
 def _ask_reviewers(post: Post) -> None:
+    """Ask the colleagues to review, or, while blocking findings stand, ask the person who may override them
+    first: nobody is asked to agree a post that cannot be agreed as it is."""
+    if unresolved_blocking_findings(post):
+        _ask_for_screening_decision(post)
+        return
     notify(
         eligible_reviewers(post),
         school=post.school,
         subject="A post is waiting for your review",
         body=f"{post.author} wrote a post for {', '.join(a.name for a in post.accounts.all())}. Read it and "
-        "agree it or return it with a reason.",
+        "agree it or return it with a reason." + _obstacles_note(post),
         url=_url(post),
+        about=_about(post, REVIEW),
+    )
+
+
+def _ask_for_screening_decision(post: Post) -> None:
+    notify(
+        override_approvers(post),
+        school=post.school,
+        subject="A post needs your decision on its screening findings",
+        body=f"Screening found problems in {post.author}'s post that stop colleagues agreeing it. "
+        f"{post.author} asks you to decide: let this version go ahead with a reason, or return it to them.",
+        url=_url(post),
+        about=_about(post, DECISION),
+    )
+
+
+def blocked_message(post: Post, findings) -> str:
+    """What the author reads when screening stops their post, before it goes to anyone."""
+    listed = "; ".join(f"“{f.text}”: {f.message.rstrip('.')}" for f in findings)
+    deciders = override_approvers(post)
+    who = ", ".join(str(person) for person in deciders) or "the headteacher"
+    return (
+        f"Screening found problems that stop colleagues agreeing this post: {listed}. Fix the post, or send "
+        f"it to {who} to decide. If they return it, it comes back to you; colleagues are asked to review only "
+        "once it can be agreed."
     )
 
 
 @transaction.atomic
-def submit_for_review(post: Post, *, by) -> Post:
+def submit_for_review(post: Post, *, by, send_for_decision: bool = False) -> Post:
+    """Send a draft to review. While blocking findings stand it is refused (code "blocked") unless the author
+    chooses to send it to the person who may override them (send_for_decision); reviewers are asked later."""
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.author_id != by.pk:
         raise PermissionDenied("Only the author submits a post for review.")
@@ -304,6 +393,9 @@ def submit_for_review(post: Post, *, by) -> Post:
     problems = post_problems(post)
     if problems:
         raise ValidationError(problems)
+    blocking = [f for f in screen_post(post) if f.is_blocking]
+    if blocking and not send_for_decision:
+        raise ValidationError(blocked_message(post, blocking), code="blocked")
     if post.status == PostStatus.REJECTED:
         post.revision += 1  # a returned post is reviewed afresh
     post.status, post.submitted_at = PostStatus.IN_REVIEW, timezone.now()
@@ -312,7 +404,11 @@ def submit_for_review(post: Post, *, by) -> Post:
         "posts.submitted",
         actor=by,
         target=post,
-        detail={"revision": post.revision, "findings": store_screening(post).findings},
+        detail={
+            "revision": post.revision,
+            "findings": store_screening(post).findings,
+            "sent_for_screening_decision": bool(blocking),
+        },
     )
     _ask_reviewers(post)
     return post
@@ -326,13 +422,16 @@ def _advance(post: Post, *, by) -> None:
         if post.status != PostStatus.AWAITING_APPROVAL:
             post.status = PostStatus.AWAITING_APPROVAL
             post.save(update_fields=["status", "updated_at"])
+            _resolve_waiting(post, REVIEW)
             approvers, _ = final_approvers(post)
             notify(
                 approvers,
                 school=post.school,
                 subject="A post is waiting for your final approval",
-                body=f"Colleagues have agreed {post.author}'s post. It goes live only after your approval.",
+                body=f"Colleagues have agreed {post.author}'s post. It goes live only after your approval."
+                + _obstacles_note(post),
                 url=_url(post),
+                about=_about(post, APPROVAL),
             )
         return
     _approve(post, by=by)
@@ -341,9 +440,10 @@ def _advance(post: Post, *, by) -> None:
 def _approve(post: Post, *, by) -> None:
     post.status, post.approved_at = PostStatus.APPROVED, timezone.now()
     post.save(update_fields=["status", "approved_at", "updated_at"])
+    _resolve_waiting(post)
     audit.log("posts.approved", actor=by, target=post, detail={"revision": post.revision, "text": post.text})
     deliveries = schedule_deliveries(post)
-    when = f"at {timezone.localtime(post.scheduled_for):%d %b %Y %H:%M}" if post.scheduled_for else "now"
+    when = f"at {timezone.localtime(post.scheduled_for):%-d %B %Y, %H:%M}" if post.scheduled_for else "now"
     manual = [d.account.name for d in deliveries if d.status == DeliveryStatus.MANUAL]
     notify(
         [post.author],
@@ -374,6 +474,7 @@ def _record_confirmations(review: Review, images: list[PostImage]) -> None:
 def _return_to_author(post: Post, *, by, reason: str, stage: str) -> None:
     post.status = PostStatus.REJECTED
     post.save(update_fields=["status", "updated_at"])
+    _resolve_waiting(post)
     audit.log(
         "posts.returned", actor=by, target=post, detail={"reason": reason, "stage": stage, "revision": post.revision}
     )
@@ -431,10 +532,16 @@ def review_post(post: Post, *, by, decision: str, reason: str = "", confirmed_im
         raise PermissionDenied("Nobody reviews their own post.")
     if not has_permission(by, post.school, "posts.review"):
         raise PermissionDenied("Colleague review is done by staff of the school.")
-    if post.status != PostStatus.IN_REVIEW:
-        raise ValidationError(f"This post is {post.get_status_display().lower()}, not waiting for review.")
-    if post.current_reviews().filter(reviewer=by, stage=ReviewStage.COLLEAGUE).exists():
-        raise ValidationError("You have already reviewed this version of the post.")
+    refusal = review_refusal(by, post)
+    if refusal:
+        raise ValidationError(refusal)
+    policy = settings_in_force(post.school)
+    if decision == ReviewDecision.APPROVED and not policy.approver_may_also_review and is_final_approver_of(by, post):
+        # Returning it is still open to them; only agreeing would count one person twice.
+        raise PermissionDenied(
+            "You give this post its final approval, so its colleague reviews must come from other people: "
+            "the school's policy keeps reviewing and approving apart. Give your decision when it reaches you."
+        )
     review = _record_decision(
         post,
         by=by,
@@ -444,6 +551,7 @@ def review_post(post: Post, *, by, decision: str, reason: str = "", confirmed_im
         confirmed_images=confirmed_images,
         action="posts.reviewed",
     )
+    _resolve_waiting(post, REVIEW, users=[by])  # done for them, whatever the others still have to do
     if decision == ReviewDecision.REJECTED:
         _return_to_author(post, by=by, reason=reason.strip(), stage=ReviewStage.COLLEAGUE)
     else:
@@ -463,6 +571,11 @@ def final_approve_post(
         raise ValidationError(f"This post is {post.get_status_display().lower()}, not waiting for final approval.")
     approvers, acting_role = final_approvers(post)
     if by not in approvers:
+        if post.colleague_approvals().filter(reviewer=by).exists():
+            raise PermissionDenied(
+                "You agreed this version as a colleague reviewer, so its final approval must come from someone "
+                "else: the school's policy keeps reviewing and approving apart."
+            )
         raise PermissionDenied("The school's policy names someone else for final approval of this post.")
     review = _record_decision(
         post,
@@ -491,6 +604,7 @@ def withdraw_post(post: Post, *, by, reason: str = "") -> Post:
     refuse_if_on_network(post, doing="withdrawn")
     post.status = PostStatus.WITHDRAWN
     post.save(update_fields=["status", "updated_at"])
+    _resolve_waiting(post)
     cancelled = cancel_pending_deliveries(post, reason="Withdrawn before it went out.")
     audit.log("posts.withdrawn", actor=by, target=post, detail={"reason": reason, "cancelled_deliveries": cancelled})
     return post

@@ -3,6 +3,13 @@
 A take-down starts when consent is lost for a pupil a post shows (RS-IMG-5) or when a leader asks (a
 compromising image, RS-IMG-4). The news page and feeds drop the post at once; each network copy is then
 deleted through its connector, or a person records what they did where the API cannot delete.
+
+Deleting a copy survives a crash the way publishing does:
+1. Claim the copy (REMOVING, with a lease) and commit, before calling the network.
+2. Ask the network to delete it (deleting a post that is already gone is not an error).
+3. Commit REMOVED, and complete the take-down once no copy is live.
+A process killed between 1 and 3 leaves REMOVING; once the lease runs out the sweep claims it again and
+finishes it, so the copy is deleted, recorded once, and the take-down completed once.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,10 +26,15 @@ from schoolgate.connectors.base import Capability, ConnectorError
 from schoolgate.connectors.registry import CONNECTORS, connector_class
 from schoolgate.notifications.actions import notify
 from schoolgate.official_accounts.actions import record_connector_error
-from schoolgate.official_accounts.models import ConnectionStatus
 from schoolgate.policy.models import settings_in_force
+from schoolgate.posts.actions.publishing import connection_problem
 from schoolgate.posts.models import Delivery, DeliveryStatus, Post, Takedown
 from schoolgate.schools.permissions import PERMISSIONS, has_permission
+
+# A process holds a copy it is deleting this long; network calls time out long before (connectors/http.py).
+REMOVAL_LEASE = dt.timedelta(minutes=10)
+# Copies that are, or may still be, on the network.
+STILL_LIVE = (DeliveryStatus.PUBLISHED, DeliveryStatus.REMOVING)
 
 
 def _worklist_url(post: Post) -> str:
@@ -88,20 +100,35 @@ def request_takedown(post: Post, *, reason: str, by=None, pupil=None) -> Takedow
 
 
 def live_deliveries(post: Post):
-    return post.deliveries.filter(status=DeliveryStatus.PUBLISHED).select_related("account")
+    return post.deliveries.filter(status__in=STILL_LIVE).select_related("account")
+
+
+def why_not_through_api(delivery: Delivery) -> str:
+    """Why Schoolgate cannot delete this copy itself (empty when it can), read from the connector's stated
+    capabilities and the account's connection, so the take-down card and the account page agree."""
+    account = delivery.account
+    network = account.network_label
+    if account.network not in CONNECTORS:
+        return f"Schoolgate cannot delete posts on {network} itself: delete it there by hand, then say what you did"
+    if not connector_class(account.network).can(Capability.DELETE_OWN):
+        return f"{network}'s API does not let Schoolgate delete posts: delete it there by hand, then say what you did"
+    if delivery.recorded_by_id or not delivery.remote_id:
+        # A post made by hand has only a link, no id the API knows.
+        return (
+            f"It was posted by hand, so Schoolgate cannot delete it on {network}: delete it there, then say what "
+            "you did"
+        )
+    problem = connection_problem(account)
+    if problem:
+        return (
+            f"{problem}: connect it again and take the post down here, or delete it on {network} by hand "
+            "and say what you did"
+        )
+    return ""
 
 
 def can_delete_through_api(delivery: Delivery) -> bool:
-    account = delivery.account
-    connection = getattr(account, "connection", None)
-    return (
-        account.network in CONNECTORS
-        and connector_class(account.network).can(Capability.DELETE_OWN)
-        and connection is not None
-        and connection.status == ConnectionStatus.CONNECTED
-        and bool(delivery.remote_id)
-        and not delivery.recorded_by_id  # a post made by hand has only a link, no id the API knows
-    )
+    return not why_not_through_api(delivery)
 
 
 def _complete_if_done(post: Post) -> None:
@@ -114,39 +141,93 @@ def _complete_if_done(post: Post) -> None:
         audit.log("posts.takedown.completed", actor="system", target=post, detail={"takedown": takedown.pk})
 
 
-def _mark_removed(delivery: Delivery, *, by, note: str) -> None:
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.REMOVED, removed_at=timezone.now(), removed_by=by, removal_note=note, last_error=""
+def _mark_removed(delivery: Delivery, *, by, note: str) -> bool:
+    """Record a copy as taken down, once: False when it already was (a second process got there first)."""
+    marked = Delivery.objects.filter(pk=delivery.pk, status__in=STILL_LIVE).update(
+        status=DeliveryStatus.REMOVED,
+        removed_at=timezone.now(),
+        removed_by=by or delivery.removed_by,
+        removal_note=note,
+        last_error="",
+        lease_expires_at=None,
     )
-    audit.log(
-        "posts.delivery.removed",
-        actor=by,
-        target=delivery.post,
-        detail={"account": delivery.account.name, "delivery": delivery.pk, "note": note, "url": delivery.url},
+    if marked:
+        audit.log(
+            "posts.delivery.removed",
+            actor=by or "system",
+            target=delivery.post,
+            detail={"account": delivery.account.name, "delivery": delivery.pk, "note": note, "url": delivery.url},
+        )
+    return bool(marked)
+
+
+def _claim_for_removal(delivery_id: int, *, by, now: dt.datetime) -> Delivery | None:
+    """Take a live copy for this process, or None when another holds it or it is already down."""
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id)
+        .filter(
+            models.Q(status=DeliveryStatus.PUBLISHED)
+            | models.Q(status=DeliveryStatus.REMOVING, lease_expires_at__lte=now)
+        )
+        .update(status=DeliveryStatus.REMOVING, lease_expires_at=now + REMOVAL_LEASE, removed_by=by)
+        if by is not None
+        else Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.REMOVING, lease_expires_at__lte=now).update(
+            lease_expires_at=now + REMOVAL_LEASE
+        )
     )
+    if not claimed:
+        return None
+    return Delivery.objects.select_related("post__school", "account__connection", "removed_by").get(pk=delivery_id)
+
+
+def _delete_copy(delivery_id: int, *, by) -> str:
+    """Delete one copy through its connector (steps 1-3 above); an error message, or empty when done."""
+    delivery = _claim_for_removal(delivery_id, by=by, now=timezone.now())  # committed: outside any transaction
+    if delivery is None:
+        return ""
+    connection = delivery.account.connection
+    try:
+        connection.connector().delete_own(delivery.remote_id)
+    except ConnectorError as error:
+        record_connector_error(connection, error)
+        # Still live: give it back, so the next attempt (by a person, or after reconnecting) can take it.
+        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.REMOVING).update(
+            status=DeliveryStatus.PUBLISHED, lease_expires_at=None, last_error=error.message
+        )
+        return error.message
+    with transaction.atomic():
+        _mark_removed(delivery, by=by, note=f"Deleted through the {delivery.account.get_network_display()} API.")
+    return ""
 
 
 def take_down(post: Post, *, by) -> list[str]:
     """Delete every live copy the networks let us delete; return what is left for a person to do by hand."""
     _require_taker(by, post.school)
     left = []
-    for delivery in live_deliveries(post):
+    for delivery in live_deliveries(post).select_related("account__connection"):
         name = delivery.account.name
-        if not can_delete_through_api(delivery):
-            left.append(f"{name}: delete it on the network by hand, then record what you did.")
+        reason = why_not_through_api(delivery)
+        if reason:
+            left.append(f"{name}: {reason}.")
             continue
-        try:
-            delivery.account.connection.connector().delete_own(delivery.remote_id)
-        except ConnectorError as error:
-            record_connector_error(delivery.account.connection, error)
-            Delivery.objects.filter(pk=delivery.pk).update(last_error=error.message)
-            left.append(f"{name}: {error.message}")
-            continue
-        with transaction.atomic():
-            _mark_removed(delivery, by=by, note=f"Deleted through the {delivery.account.get_network_display()} API.")
+        error = _delete_copy(delivery.pk, by=by)
+        if error:
+            left.append(f"{name}: {error}")
     with transaction.atomic():
         _complete_if_done(post)
     return left
+
+
+def resume_removal(delivery_id: int) -> bool:
+    """Finish deleting a copy whose process died mid-take-down (its lease ran out). Safe to run twice."""
+    delivery = Delivery.objects.filter(pk=delivery_id).select_related("post").first()
+    if delivery is None or delivery.status != DeliveryStatus.REMOVING:
+        return False
+    if _delete_copy(delivery_id, by=None):
+        return False
+    with transaction.atomic():
+        _complete_if_done(delivery.post)
+    return True
 
 
 @transaction.atomic
@@ -154,7 +235,7 @@ def record_manual_removal(delivery: Delivery, *, by, note: str) -> Delivery:
     """Where the API cannot delete (or the post was made by hand): what a person did instead, and when."""
     delivery = Delivery.objects.select_for_update().select_related("post__school", "account").get(pk=delivery.pk)
     _require_taker(by, delivery.post.school)
-    if delivery.status != DeliveryStatus.PUBLISHED:
+    if delivery.status not in STILL_LIVE:
         raise ValidationError(f"This copy is {delivery.get_status_display().lower()}, not live.")
     if not note.strip():
         raise ValidationError({"note": "Record what was done, e.g. “Deleted in the Facebook app by Mrs Moore”."})
@@ -192,16 +273,24 @@ def remind_overdue(takedown_id: int) -> bool:
 
 
 def open_takedowns_for_lost_consent(pupil_id: int, use: str) -> None:
-    """Consent for a photo use was refused or withdrawn: every live post showing the pupil must come down."""
-    from schoolgate.posts.images import PHOTO_USES, live_posts_showing
-    from schoolgate.pupils.models import Pupil
+    """Consent for a use a live post relies on was refused or withdrawn: every such post must come down.
 
-    if use not in PHOTO_USES:
+    A photo use (social media, website) for every live post showing the pupil; "name published with a photo"
+    for those of them whose text also names the pupil."""
+    from schoolgate.posts.images import PHOTO_USES, live_posts_showing
+    from schoolgate.pupils.models import ConsentUse, Pupil
+    from schoolgate.screening.school import roster_for_school
+
+    if use not in PHOTO_USES and use != ConsentUse.NAME_WITH_PHOTO:
         return
     pupil = Pupil.objects.filter(pk=pupil_id).first()
     if pupil is None:
         return
-    for post in live_posts_showing(pupil_id):
+    posts = list(live_posts_showing(pupil_id))
+    if use not in PHOTO_USES:
+        roster = roster_for_school(pupil.school)
+        posts = [post for post in posts if any(pupil_id in m.pupil_ids for m in roster.find(post.text))]
+    for post in posts:
         request_takedown(post, reason="Consent was withdrawn for a pupil shown in this post.", pupil=pupil)
 
 

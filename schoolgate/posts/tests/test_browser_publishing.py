@@ -30,34 +30,27 @@ def test_it_takes_a_post_from_a_blocked_draft_to_bluesky_and_the_news_page(page,
     Pupil.objects.create(school=cast.school, upn="R100", legal_forename="Amelia", legal_surname="Khan")
     account, remote = connect_bluesky(cast, bsky_peer)
 
-    # A teacher writes a post that names a pupil in full and sends it for review.
+    # A teacher writes a post that names a pupil in full; screening stops it before it goes to anyone.
     browser_log_in(page, cast.alice)
     page.goto("/s/raleigh/posts/new/")
     page.get_by_label("Text").fill("Well done to Amelia Khan for her reading award!")
     page.get_by_label(account.name).check()
     page.get_by_role("button", name="Save and send for review").click()
-    page.get_by_text("Sent for review.").wait_for()
+    blocked_card = page.get_by_role("region", name="Not sent: this post cannot be agreed as it stands")
+    blocked_card.wait_for()
     blocked = page.locator("mark.finding.blocking")
     assert blocked.inner_text() == "Amelia Khan"
     assert "first names only" in page.get_by_role("region", name="Screening").inner_text()
-    browser_log_out(page)
-
-    # A colleague cannot agree it while the finding stands.
-    browser_log_in(page, cast.bob)
     post = Post.objects.get(author=cast.alice)
-    page.goto(f"/s/raleigh/posts/{post.pk}/")
-    page.get_by_label("Agreed").check()
-    page.get_by_role("button", name="Record").click()
-    page.get_by_text("Screening found problems that must be fixed first").wait_for()
-    browser_log_out(page)
 
-    # The teacher fixes it: first name only.
-    browser_log_in(page, cast.alice)
-    page.goto(f"/s/raleigh/posts/{post.pk}/edit/")
+    # The teacher fixes it (first name only) and sends it for review.
+    blocked_card.get_by_role("link", name="Fix it").click()
     page.get_by_label("Text").fill("Well done to Amelia for her reading award!")
     page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_text("it goes back to review").wait_for()
+    page.get_by_text("Saved.").wait_for()
     assert page.locator("mark.finding.blocking").count() == 0
+    page.get_by_role("button", name="Send for review").click()
+    page.get_by_text("Sent for review.").wait_for()
     browser_log_out(page)
 
     # The colleague agrees it; the headteacher gives final approval and it goes out.

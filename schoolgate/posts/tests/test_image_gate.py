@@ -98,11 +98,38 @@ def test_it_refuses_review_while_a_face_is_neither_tagged_nor_blurred(cast, acco
     with pytest.raises(ValidationError, match="neither tagged nor blurred"):
         submit_for_review(post, by=cast.alice)
     media_actions.tag_face(photo.faces.get(), by=cast.alice, pupil=pupil)
-    with pytest.raises(ValidationError, match="shows Eileen Collins without consent"):
+    with pytest.raises(ValidationError, match="Image 1 shows Eileen Collins"):
         submit_for_review(post, by=cast.alice)
     answer(cast, pupil, ConsentDecision.GIVEN)
     submit_for_review(post, by=cast.alice)
     assert Post.objects.get(pk=post.pk).status == PostStatus.IN_REVIEW
+
+
+@pytest.mark.clause("RS-IMG-2")
+def test_it_explains_which_consent_each_place_the_post_goes_needs_and_why(cast, photo, pupil, bsky_peer):
+    account, _ = connect_bluesky(cast, bsky_peer)
+    media_actions.tag_face(photo.faces.get(), by=cast.alice, pupil=pupil)
+    answer(cast, pupil, ConsentDecision.GIVEN, uses=[ConsentUse.WEBSITE_PHOTO])
+    answer(cast, pupil, ConsentDecision.REFUSED, uses=[ConsentUse.SOCIAL_MEDIA_PHOTO])
+    post = draft_with(cast, account, photo)
+
+    with pytest.raises(ValidationError) as refused:
+        submit_for_review(post, by=cast.alice)
+    assert refused.value.messages == [
+        "Image 1 shows Eileen Collins: this post goes to Bluesky, a social network, so it needs consent for photos "
+        "on social media, and for Eileen Collins that consent was refused. Blur their face or choose another photo."
+    ]
+
+    # A Bluesky-only post still needs website consent: the news page shows it too, and the message says so.
+    answer(cast, pupil, ConsentDecision.GIVEN, uses=[ConsentUse.SOCIAL_MEDIA_PHOTO])
+    answer(cast, pupil, ConsentDecision.WITHDRAWN, uses=[ConsentUse.WEBSITE_PHOTO])
+    with pytest.raises(ValidationError) as refused:
+        submit_for_review(post, by=cast.alice)
+    assert refused.value.messages == [
+        "Image 1 shows Eileen Collins: every published post also appears on the school's news page, so it needs "
+        "consent for photos on the school website, and for Eileen Collins that consent was withdrawn. Blur their "
+        "face or choose another photo."
+    ]
 
 
 @pytest.mark.clause("RS-IMG-2")
@@ -137,7 +164,7 @@ def test_it_checks_consent_again_when_the_post_goes_out(cast, photo, pupil, bsky
     make_due(delivery)
     assert send_delivery(delivery.pk) == DeliveryStatus.FAILED
     delivery.refresh_from_db()
-    assert "without consent" in delivery.last_error
+    assert "Image 1 shows Eileen Collins" in delivery.last_error
     assert records_on(bsky_peer, remote) == []
 
 
@@ -236,3 +263,93 @@ def test_a_refused_save_and_send_keeps_the_text_and_photos_chosen_and_saves_noth
     assert [str(pk) for pk in form["images"].value()] == [str(photo.pk)]
     ticked = re.search(rf'<input type="checkbox" name="images" value="{photo.pk}"[^>]*>', page.content.decode())
     assert ticked and "checked" in ticked.group(0)  # still ticked on the page: nothing to choose again
+
+
+PHOTO_CONSENTS = [ConsentUse.SOCIAL_MEDIA_PHOTO, ConsentUse.WEBSITE_PHOTO]  # a post and its news page item
+
+
+def tagged_with_consent(cast, photo, pupil):
+    media_actions.tag_face(photo.faces.get(), by=cast.alice, pupil=pupil)
+    answer(cast, pupil, ConsentDecision.GIVEN, uses=[*PHOTO_CONSENTS, ConsentUse.NAME_WITH_PHOTO])
+
+
+@pytest.mark.clause("RS-IMG-2")
+@pytest.mark.parametrize("use", PHOTO_CONSENTS)
+def test_it_refuses_agreement_when_consent_is_withdrawn_after_submission(cast, account, photo, pupil, use):
+    tagged_with_consent(cast, photo, pupil)
+    post = draft_with(cast, account, photo)
+    submit_for_review(post, by=cast.alice)
+    answer(cast, pupil, ConsentDecision.WITHDRAWN, uses=[use])
+    with pytest.raises(ValidationError, match="Image 1 shows Eileen Collins"):
+        review_post(post, by=cast.bob, decision=AGREE, confirmed_images=[post.images.get().pk])
+    post.refresh_from_db()
+    assert post.status == PostStatus.IN_REVIEW and not post.reviews.exists()
+
+
+@pytest.mark.clause("RS-IMG-2")
+@pytest.mark.parametrize("use", PHOTO_CONSENTS)
+def test_it_refuses_final_approval_when_consent_is_withdrawn_after_agreement(cast, account, photo, pupil, use):
+    from schoolgate.schools.roles import Role
+
+    settings = cast.policy.settings
+    settings.final_post_approver_role = Role.HEADTEACHER
+    settings.save()
+    tagged_with_consent(cast, photo, pupil)
+    post = draft_with(cast, account, photo)
+    submit_for_review(post, by=cast.alice)
+    review_post(post, by=cast.bob, decision=AGREE, confirmed_images=[post.images.get().pk])
+    post.refresh_from_db()
+    assert post.status == PostStatus.AWAITING_APPROVAL
+    answer(cast, pupil, ConsentDecision.WITHDRAWN, uses=[use])
+    with pytest.raises(ValidationError, match="Image 1 shows Eileen Collins"):
+        final_approve_post(post, by=cast.head, confirmed_images=[post.images.get().pk])
+    post.refresh_from_db()
+    assert post.status == PostStatus.AWAITING_APPROVAL and not post.deliveries.exists()
+
+
+@pytest.mark.clause("RS-IMG-5")
+@pytest.mark.parametrize(
+    ("use", "text"),
+    [
+        (ConsentUse.SOCIAL_MEDIA_PHOTO, "Our science fair today!"),
+        (ConsentUse.WEBSITE_PHOTO, "Our science fair today!"),  # the news page shows every published post
+        (ConsentUse.NAME_WITH_PHOTO, "Eileen won the science prize!"),  # named beside her photo
+    ],
+)
+def test_it_takes_a_live_post_down_when_any_consent_it_relies_on_is_withdrawn(
+    cast, photo, pupil, use, text, django_capture_on_commit_callbacks
+):
+    from schoolgate.posts.actions import record_manual_publication
+    from schoolgate.posts.tests.conftest import make_account
+
+    website = make_account(cast, name="Website", network="other", staff=[cast.alice, cast.head])
+    tagged_with_consent(cast, photo, pupil)
+    post = create_draft(cast.school, by=cast.alice, text=text, accounts=[website], images=[photo])
+    submit_for_review(post, by=cast.alice)
+    agree_and_approve(cast, post)
+    record_manual_publication(post.deliveries.get(), by=cast.alice, url="https://school.example/news/fair")
+    assert Post.objects.public().filter(pk=post.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer(cast, pupil, ConsentDecision.WITHDRAWN, uses=[use])
+    takedown = Takedown.objects.get(post=post)
+    assert takedown.pupil == pupil and takedown.completed_at is None
+    assert not Post.objects.public().filter(pk=post.pk).exists()
+
+
+@pytest.mark.clause("RS-IMG-5")
+def test_it_leaves_a_post_up_when_name_consent_is_withdrawn_but_the_post_does_not_name_the_pupil(
+    cast, photo, pupil, django_capture_on_commit_callbacks
+):
+    from schoolgate.posts.actions import record_manual_publication
+    from schoolgate.posts.tests.conftest import make_account
+
+    website = make_account(cast, name="Website", network="other", staff=[cast.alice, cast.head])
+    tagged_with_consent(cast, photo, pupil)
+    post = draft_with(cast, website, photo)
+    submit_for_review(post, by=cast.alice)
+    agree_and_approve(cast, post)
+    record_manual_publication(post.deliveries.get(), by=cast.alice, url="https://school.example/news/fair")
+    with django_capture_on_commit_callbacks(execute=True):
+        answer(cast, pupil, ConsentDecision.WITHDRAWN, uses=[ConsentUse.NAME_WITH_PHOTO])
+    assert not Takedown.objects.filter(post=post).exists()
+    assert Post.objects.public().filter(pk=post.pk).exists()

@@ -241,7 +241,7 @@ def test_it_records_a_post_made_by_hand_on_a_network_without_a_connector(cast):
 def test_it_archives_the_published_revision_with_its_approvals_and_findings(cast, bluesky):
     account, _ = bluesky
     post = create_draft(cast.school, by=cast.alice, text="Call 01483 555 123 for tickets", accounts=[account])
-    submit_for_review(post, by=cast.alice)
+    submit_for_review(post, by=cast.alice, send_for_decision=True)  # the author sends it on for the head to decide
     override_findings(post, by=cast.head, reason="The school office's public number")
     review_post(post, by=cast.bob, decision=AGREE)
     post.refresh_from_db()

@@ -20,7 +20,7 @@ from schoolgate.posts.actions import (
     submit_for_review,
     withdraw_post,
 )
-from schoolgate.posts.models import PostStatus, ReviewDecision
+from schoolgate.posts.models import Post, PostStatus, ReviewDecision
 from schoolgate.posts.tests.conftest import make_account
 from schoolgate.schools.roles import Role
 
@@ -34,9 +34,9 @@ def set_policy(cast, **values):
     settings.save()
 
 
-def submitted(cast, account, text="Year 4 visited the museum today."):
+def submitted(cast, account, text="Year 4 visited the museum today.", *, send_for_decision=False):
     post = create_draft(cast.school, by=cast.alice, text=text, accounts=[account])
-    return submit_for_review(post, by=cast.alice)
+    return submit_for_review(post, by=cast.alice, send_for_decision=send_for_decision)
 
 
 @pytest.mark.clause("RS-PUB-1")
@@ -195,7 +195,7 @@ def pupil(cast):
 
 @pytest.mark.clause("AW-PUB-2")
 def test_it_stops_approval_while_a_blocking_finding_stands(cast, account, pupil):
-    post = submitted(cast, account, text="Well done to Amelia Khan for her reading award!")
+    post = submitted(cast, account, text="Well done to Amelia Khan for her reading award!", send_for_decision=True)
     with pytest.raises(ValidationError, match="Amelia Khan"):
         review_post(post, by=cast.bob, decision=AGREE)
     post.refresh_from_db()
@@ -208,7 +208,7 @@ def test_it_stops_approval_while_a_blocking_finding_stands(cast, account, pupil)
 
 @pytest.mark.clause("AW-PUB-2")
 def test_it_lets_only_the_final_approver_override_with_a_reason(cast, account, pupil):
-    post = submitted(cast, account, text="Well done to Amelia Khan for her reading award!")
+    post = submitted(cast, account, text="Well done to Amelia Khan for her reading award!", send_for_decision=True)
     with pytest.raises(PermissionDenied):
         override_findings(post, by=cast.bob, reason="fine")
     with pytest.raises(ValidationError):
@@ -222,7 +222,220 @@ def test_it_lets_only_the_final_approver_override_with_a_reason(cast, account, p
 
 
 def test_it_marks_findings_in_the_text_on_the_post_page(client, cast, account, pupil):
-    post = submitted(cast, account, text="Well done to Amelia Khan! Call 07700 900123.")
+    post = submitted(cast, account, text="Well done to Amelia Khan! Call 07700 900123.", send_for_decision=True)
     client.force_login(cast.bob)
     page = client.get(f"/s/{cast.school.slug}/posts/{post.pk}/").content.decode()
     assert '<mark class="finding blocking"' in page and ">Amelia Khan</mark>" in page and ">07700 900123</mark>" in page
+
+
+def two_reviews_and_the_head(cast, *, approver_may_also_review: bool):
+    set_policy(
+        cast,
+        required_reviewers=2,
+        final_post_approver_role=Role.HEADTEACHER,
+        final_approver_deputy_role=Role.LEADERSHIP,
+        approver_may_also_review=approver_may_also_review,
+    )
+
+
+@pytest.mark.clause("AW-PUB-1")
+@pytest.mark.clause("RS-ROLE-2")
+def test_it_keeps_the_final_approver_out_of_the_colleague_reviews(cast, account):
+    two_reviews_and_the_head(cast, approver_may_also_review=False)
+    post = submitted(cast, account)
+    with pytest.raises(PermissionDenied, match="colleague reviews must come from other people"):
+        review_post(post, by=cast.head, decision=AGREE)
+    assert post.colleague_approvals().count() == 0
+    review_post(post, by=cast.bob, decision=AGREE)
+    review_post(post, by=cast.dsl, decision=AGREE)
+    post.refresh_from_db()
+    assert post.status == PostStatus.AWAITING_APPROVAL
+    final_approve_post(post, by=cast.head)
+    post.refresh_from_db()
+    assert post.status == PostStatus.APPROVED
+    people = {r.reviewer_id for r in post.current_reviews()}
+    assert people == {cast.bob.pk, cast.dsl.pk, cast.head.pk}  # three people read it
+
+
+@pytest.mark.clause("AW-PUB-1")
+@pytest.mark.clause("RS-ROLE-2")
+def test_it_refuses_final_approval_from_a_colleague_who_reviewed_it_deputy_included(cast, account):
+    two_reviews_and_the_head(cast, approver_may_also_review=False)
+    post = submitted(cast, account)
+    review_post(post, by=cast.leader, decision=AGREE)  # the deputy reviews while the head is in
+    review_post(post, by=cast.bob, decision=AGREE)
+    set_away(cast.school, by=cast.head, role=Role.HEADTEACHER, until=timezone.localdate() + dt.timedelta(days=2))
+    post.refresh_from_db()
+    with pytest.raises(PermissionDenied, match="agreed this version as a colleague reviewer"):
+        final_approve_post(post, by=cast.leader)
+    assert post.reviews.filter(stage="final").count() == 0
+    set_away(cast.school, by=cast.head, role=Role.HEADTEACHER, until=None)
+    final_approve_post(post, by=cast.head)
+    # And the deputy covering for the head cannot review what they will approve.
+    set_away(cast.school, by=cast.head, role=Role.HEADTEACHER, until=timezone.localdate() + dt.timedelta(days=2))
+    other = submitted(cast, account, text="Choir concert on Friday.")
+    with pytest.raises(PermissionDenied, match="colleague reviews must come from other people"):
+        review_post(other, by=cast.leader, decision=AGREE)
+
+
+@pytest.mark.clause("AW-PUB-1")
+@pytest.mark.clause("RS-ROLE-2")
+def test_it_lets_the_final_approver_also_review_where_the_policy_says_so(cast, account):
+    two_reviews_and_the_head(cast, approver_may_also_review=True)
+    post = submitted(cast, account)
+    review_post(post, by=cast.head, decision=AGREE)
+    review_post(post, by=cast.bob, decision=AGREE)
+    post.refresh_from_db()
+    assert post.status == PostStatus.AWAITING_APPROVAL
+    final_approve_post(post, by=cast.head)
+    post.refresh_from_db()
+    assert post.status == PostStatus.APPROVED
+
+
+def test_it_says_in_the_policy_document_that_reviewing_and_approving_are_kept_apart(cast):
+    from schoolgate.policy.rules import describe_settings
+
+    two_reviews_and_the_head(cast, approver_may_also_review=False)
+    rule = "Whoever gives a post final approval is not also one of its colleague reviewers."
+    assert rule in describe_settings(cast.policy.settings)
+    two_reviews_and_the_head(cast, approver_may_also_review=True)
+    assert rule not in describe_settings(cast.policy.settings)
+
+
+def test_it_asks_reviewers_only_and_the_head_only_for_the_final_approval(cast, account):
+    two_reviews_and_the_head(cast, approver_may_also_review=False)
+    submitted(cast, account)
+    asked = set(Notification.objects.filter(subject="A post is waiting for your review").values_list("user", flat=True))
+    assert cast.head.pk not in asked and cast.bob.pk in asked and cast.alice.pk not in asked
+
+
+def test_it_marks_waiting_notices_done_once_the_post_has_moved_on(cast, account):
+    set_policy(cast, final_post_approver_role=Role.HEADTEACHER)
+    post = submitted(cast, account)
+    waiting = Notification.objects.filter(subject="A post is waiting for your review")
+    assert waiting.filter(read_at__isnull=True).count() == waiting.count() > 1
+    review_post(post, by=cast.bob, decision=AGREE)  # one agreement is enough here
+    assert not waiting.filter(read_at__isnull=True).exists()
+    assert not waiting.filter(resolved_at__isnull=True).exists()
+    approval = Notification.objects.get(user=cast.head, subject="A post is waiting for your final approval")
+    assert approval.read_at is None
+    final_approve_post(post, by=cast.head)
+    approval.refresh_from_db()
+    assert approval.read_at and approval.resolved_at
+
+    withdrawn = submitted(cast, account, text="Trip on Monday.")
+    withdraw_post(withdrawn, by=cast.alice)
+    assert not Notification.objects.filter(about=f"post:{withdrawn.pk}:review", read_at__isnull=True).exists()
+
+
+def test_it_marks_only_the_reviewers_own_notice_done_while_others_still_review(cast, account):
+    set_policy(cast, required_reviewers=2)
+    post = submitted(cast, account)
+    review_post(post, by=cast.bob, decision=AGREE)
+    notices = Notification.objects.filter(about=f"post:{post.pk}:review")
+    assert notices.get(user=cast.bob).read_at is not None
+    assert notices.get(user=cast.leader).read_at is None
+
+
+@pytest.mark.clause("AW-PUB-2")
+def test_it_tells_the_author_what_blocks_the_post_before_it_goes_to_anyone(cast, account, pupil):
+    post = create_draft(cast.school, by=cast.alice, text="Well done to Amelia Khan!", accounts=[account])
+    with pytest.raises(ValidationError) as refused:
+        submit_for_review(post, by=cast.alice)
+    assert refused.value.code == "blocked"
+    message = " ".join(refused.value.messages)
+    assert "“Amelia Khan”" in message and "send it to Hannah Head to decide" in message
+    assert "it comes back to you" in message
+    post.refresh_from_db()
+    assert post.status == PostStatus.DRAFT
+    assert not Notification.objects.exists()  # nobody was asked about a post that cannot be agreed
+
+
+@pytest.mark.clause("AW-PUB-2")
+def test_it_asks_only_the_final_approver_about_a_blocked_post_and_the_reviewers_after_the_override(
+    cast, account, pupil
+):
+    post = submitted(cast, account, text="Well done to Amelia Khan!", send_for_decision=True)
+    assert post.status == PostStatus.IN_REVIEW
+    decision = Notification.objects.get(subject="A post needs your decision on its screening findings")
+    assert decision.user == cast.head
+    assert not Notification.objects.filter(subject="A post is waiting for your review").exists()
+    override_findings(post, by=cast.head, reason="Her parents asked us to name her")
+    asked = Notification.objects.filter(subject="A post is waiting for your review")
+    assert cast.bob.pk in set(asked.values_list("user", flat=True))
+    decision.refresh_from_db()
+    assert decision.read_at and decision.resolved_at
+
+
+def test_it_keeps_a_blocked_new_post_as_a_draft_and_shows_the_two_choices(client, cast, account, pupil):
+    client.force_login(cast.alice)
+    response = client.post(
+        f"/s/{cast.school.slug}/posts/new/",
+        {"text": "Well done to Amelia Khan!", "accounts": [account.pk], "submit": "1"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Sent for review." not in page
+    assert "Not sent: this post cannot be agreed as it stands" in page
+    assert "Fix it" in page and "Send it to Hannah Head to decide" in page
+    post = Post.objects.get(author=cast.alice)
+    assert post.status == PostStatus.DRAFT and not Notification.objects.exists()
+    sent = client.post(f"/s/{cast.school.slug}/posts/{post.pk}/submit/", {"send_for_decision": "1"}, follow=True)
+    assert "colleagues are asked to review only once the final approver has let it go ahead" in sent.content.decode()
+    assert Notification.objects.filter(user=cast.head, subject__contains="decision on its screening").exists()
+
+
+def test_it_says_waiting_for_your_review_or_your_final_approval(client, cast, account):
+    set_policy(cast, final_post_approver_role=Role.HEADTEACHER)
+    post = submitted(cast, account, text="Book fair next week.")
+    client.force_login(cast.bob)
+    assert "Waiting for your review" in client.get(f"/s/{cast.school.slug}/posts/").content.decode()
+    client.force_login(cast.head)
+    assert (
+        "Book fair next week." not in client.get(f"/s/{cast.school.slug}/posts/").content.decode().split("All posts")[0]
+    )
+    review_post(post, by=cast.bob, decision=AGREE)
+    listing = client.get(f"/s/{cast.school.slug}/posts/").content.decode()
+    assert "Waiting for your final approval" in listing and "Waiting for your approval" not in listing
+
+
+def test_it_keeps_the_decision_and_reason_after_a_refusal(client, cast, account):
+    post = submitted(cast, account, text="Book fair next week.")
+    client.force_login(cast.bob)
+    response = client.post(f"/s/{cast.school.slug}/posts/{post.pk}/review/", {"decision": "rejected", "reason": " "})
+    page = response.content.decode()
+    assert "Say why the post is returned" in page
+    assert 'value="rejected" required id="id_decision_1" checked' in page or (
+        'value="rejected"' in page and "checked" in page.split('value="rejected"')[1].split(">")[0]
+    )
+    response = client.post(
+        f"/s/{cast.school.slug}/posts/{post.pk}/review/", {"reason": "The date is wrong on the poster"}
+    )
+    page = response.content.decode()
+    assert "Choose to agree or return the post." in page
+    assert "The date is wrong on the poster</textarea>" in page
+
+
+def test_it_filters_the_posts_list_by_state_account_and_author(client, cast, account):
+    other = make_account(cast, name="Parents page", staff=[cast.alice, cast.bob])
+    create_draft(cast.school, by=cast.alice, text="Alice draft on news", accounts=[account])
+    submitted(cast, account, text="Alice in review on news")
+    create_draft(cast.school, by=cast.bob, text="Bob draft on parents", accounts=[other])
+    client.force_login(cast.alice)
+    url = f"/s/{cast.school.slug}/posts/"
+
+    def shown(**params):
+        page = client.get(url, params, headers={"HX-Request": "true"}).content.decode()
+        assert "<h1>" not in page  # htmx gets only the list
+        return {
+            text for text in ("Alice draft on news", "Alice in review on news", "Bob draft on parents") if text in page
+        }
+
+    assert shown() == {"Alice draft on news", "Alice in review on news", "Bob draft on parents"}
+    assert shown(state="draft") == {"Alice draft on news", "Bob draft on parents"}
+    assert shown(state="in_review") == {"Alice in review on news"}
+    assert shown(account=other.pk) == {"Bob draft on parents"}
+    assert shown(author="mine") == {"Alice draft on news", "Alice in review on news"}
+    assert shown(author=str(cast.bob.pk), state="draft") == {"Bob draft on parents"}
+    full = client.get(url, {"state": "draft"}).content.decode()
+    assert 'hx-get="' in full and '<option value="draft" selected>' in full
