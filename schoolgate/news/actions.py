@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
@@ -281,5 +281,23 @@ def forget_stale_addresses(*, now: dt.datetime) -> int:
                     "unsubscribed": statuses.count(SubscriberStatus.UNSUBSCRIBED),
                 },
             )
+            forgotten += len(rows)
+    return forgotten
+
+
+def forget_addresses(subscribers, *, by) -> int:
+    """Delete these addresses at once, as the nightly sweep does for stale ones: a family asked to be forgotten.
+
+    Only the people hosting Schoolgate (superusers) may; one audit entry per school gives the count, never an
+    address. Returns how many were deleted.
+    """
+    if not getattr(by, "is_superuser", False):
+        raise PermissionDenied("Only the people hosting Schoolgate can delete digest addresses.")
+    forgotten = 0
+    for school in School.objects.filter(pk__in=subscribers.values("school")):
+        with transaction.atomic():
+            rows = list(subscribers.filter(school=school).select_for_update().values_list("pk", flat=True))
+            DigestSubscriber.objects.filter(pk__in=rows).delete()
+            audit.log("news.digest.addresses_forgotten", actor=by, school=school, detail={"on_request": len(rows)})
             forgotten += len(rows)
     return forgotten

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.policy
+import re
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.utils import formataddr, parseaddr
 
@@ -39,6 +40,14 @@ class DigestEmail(EmailMultiAlternatives):
         return super().message(policy=policy.clone(header_factory=_LIST_HEADERS))
 
 
+def one_line(text: str) -> str:
+    """Text safe for a header: a line break in a subject or sender name makes the mail server refuse the message.
+
+    School names are refused with control characters (schools.models.validate_one_line); this covers older rows.
+    """
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", text).strip()
+
+
 def absolute(path: str) -> str:
     # Emails are read outside any request, so links are built from the configured public address.
     return f"{settings.SITE_URL}{path}"
@@ -62,7 +71,7 @@ def unsubscribe_url(subscriber: DigestSubscriber) -> str:
 
 def _from_address(school: School) -> str:
     # Families recognise the school, not the software: its name goes on our own sending address.
-    return formataddr((f"{school.name} news", parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+    return formataddr((one_line(f"{school.name} news"), parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
 
 
 def confirmation_message(subscriber: DigestSubscriber) -> EmailMessage:
@@ -72,7 +81,7 @@ def confirmation_message(subscriber: DigestSubscriber) -> EmailMessage:
         {"school": school, "confirm_url": confirm_url(subscriber), "news_url": news_url(school)},
     )
     return EmailMessage(
-        subject=f"Confirm your weekly news email from {school.name}",
+        subject=one_line(f"Confirm your weekly news email from {school.name}"),
         body=body,
         from_email=_from_address(school),
         to=[subscriber.email],
@@ -91,7 +100,7 @@ def digest_message(issue: DigestIssue, subscriber: DigestSubscriber, posts: list
         "unsubscribe_url": unsubscribe_url(subscriber),
     }
     message = DigestEmail(
-        subject=f"{school.name} news: week of {week}",
+        subject=one_line(f"{school.name} news: week of {week}"),
         body=render_to_string("news/email/digest.txt", context),
         from_email=_from_address(school),
         to=[subscriber.email],

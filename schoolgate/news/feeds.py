@@ -9,7 +9,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
-from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.html import format_html, format_html_join, linebreaks, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
@@ -27,6 +27,11 @@ def headline(text: str) -> str:
     return Truncator(first).chars(80) or "News"
 
 
+def plain_name(school: School) -> str:
+    """The school's name without markup: many feed readers show a channel's title and description as HTML."""
+    return " ".join(strip_tags(school.name).split())
+
+
 class NewsRssFeed(Feed):
     feed_type = Rss201rev2Feed
     # The id must never change once a reader has seen it, even if the school's slug or the site moves path.
@@ -36,7 +41,7 @@ class NewsRssFeed(Feed):
         return get_object_or_404(School, slug=slug)
 
     def title(self, school: School) -> str:
-        return f"{school.name} news"
+        return f"{plain_name(school)} news"
 
     def link(self, school: School) -> str:
         return reverse("news:index", args=[school.slug])
@@ -45,10 +50,10 @@ class NewsRssFeed(Feed):
         return reverse("news:rss", args=[school.slug])
 
     def description(self, school: School) -> str:
-        return f"Everything {school.name} posts on its official social media accounts."
+        return f"Everything {plain_name(school)} posts on its official social media accounts."
 
     def author_name(self, school: School) -> str:
-        return school.name
+        return plain_name(school)
 
     def items(self, school: School):
         return list(with_live_deliveries(public_posts(school))[:FEED_LENGTH])
@@ -87,7 +92,7 @@ class NewsRssFeed(Feed):
         return post.published_at
 
     def item_author_name(self, post: Post) -> str:
-        return post.school.name
+        return plain_name(post.school)
 
 
 class NewsAtomFeed(NewsRssFeed):

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from django.db import models
 from django.utils import timezone
 
+from schoolgate import crypto
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class SubscriberStatus(models.TextChoices):
@@ -31,12 +38,18 @@ class DigestSubscriberQuerySet(models.QuerySet):
 
 
 class DigestSubscriber(models.Model):
-    """One address at one school; no login. The token in its links is the only proof of owning the address."""
+    """One address at one school; no login. The token in its links is the only proof of owning the address.
+
+    The token is stored twice and usable from neither: a SHA-256 to find the subscriber a link names, and
+    encrypted with the keys kept outside the database (schoolgate/crypto.py) to write it into each week's email.
+    Whoever reads the database cannot confirm or unsubscribe anyone.
+    """
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="digest_subscribers")
     # Stored lower-cased, so "Parent@X" and "parent@x" are one subscriber.
     email = models.EmailField()
-    token = models.CharField(max_length=64, unique=True, default=new_token)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_encrypted = models.TextField(editable=False)
     status = models.CharField(
         max_length=12, choices=SubscriberStatus.choices, default=SubscriberStatus.PENDING, db_index=True
     )
@@ -55,6 +68,21 @@ class DigestSubscriber(models.Model):
         # Never the address: this string reaches the audit log and admin messages.
         return f"Digest subscriber {self.pk} at {self.school}: {self.get_status_display()}"
 
+    def save(self, *args, **kwargs) -> None:
+        if not self.token_hash:  # a new subscriber gets its secret on first save, however it is created
+            token = new_token()
+            self.token_hash, self.token_encrypted = hash_token(token), crypto.encrypt(token)
+        super().save(*args, **kwargs)
+
+    @property
+    def token(self) -> str:
+        """The secret in this subscriber's confirm and unsubscribe links."""
+        return crypto.decrypt(self.token_encrypted)
+
+    @classmethod
+    def for_token(cls, token: str) -> models.QuerySet:
+        return cls.objects.filter(token_hash=hash_token(token))
+
 
 class DigestIssue(models.Model):
     """One school's digest for one week; the posts it lists are those made public in [covers_from, covers_until)."""
@@ -71,7 +99,7 @@ class DigestIssue(models.Model):
         constraints = [models.UniqueConstraint(fields=["school", "week_start"], name="one_digest_per_week")]
 
     def __str__(self) -> str:
-        return f"{self.school} digest, week of {self.week_start:%d %b %Y}"
+        return f"{self.school} digest, week of {self.week_start:%-d %B %Y}"
 
 
 class DigestDelivery(models.Model):
@@ -94,5 +122,5 @@ class DigestDelivery(models.Model):
         constraints = [models.UniqueConstraint(fields=["issue", "subscriber"], name="one_digest_per_subscriber")]
 
     def __str__(self) -> str:
-        state = f"sent {self.sent_at:%d %b %Y %H:%M}" if self.sent_at else "not sent"
+        state = f"sent {self.sent_at:%-d %B %Y, %H:%M}" if self.sent_at else "not sent"
         return f"{self.issue} to subscriber {self.subscriber_id}: {state}"

@@ -56,7 +56,7 @@ def _public_school(slug: str) -> School:
 
 
 def _subscriber(slug: str, token: str) -> DigestSubscriber:
-    return get_object_or_404(DigestSubscriber.objects.select_related("school"), school__slug=slug, token=token)
+    return get_object_or_404(DigestSubscriber.for_token(token).select_related("school"), school__slug=slug)
 
 
 def _too_many_signups(request) -> bool:
@@ -99,7 +99,8 @@ def news_item(request, slug, pk):
 @require_http_methods(["GET", "POST"])
 def subscribe(request, slug):
     school = _public_school(slug)
-    form = SubscribeForm(request.POST or None)
+    # Bound on every POST, even an empty one: an unbound form cannot carry the rate-limit error.
+    form = SubscribeForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if _too_many_signups(request):

@@ -1,4 +1,4 @@
-"""Changes to who holds which role at a school, and to its closure dates."""
+"""Changes to who holds which role at a school, its details and closure dates, new schools, and trust administrators."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from schoolgate.accounts.models import User
 from schoolgate.audit import actions as audit
-from schoolgate.schools.models import Closure, Membership, School
+from schoolgate.schools.models import Closure, Membership, School, Trust, validate_one_line
 from schoolgate.schools.permissions import require_permission
 from schoolgate.schools.roles import Role
 
@@ -55,9 +55,18 @@ def remove_member(membership: Membership, *, by) -> None:
     membership.delete()
 
 
+def _check_name(name: str) -> None:
+    # Before anything changes: a refused name must not reach the page being redrawn, nor any email.
+    try:
+        validate_one_line(name)
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from error
+
+
 @transaction.atomic
 def update_school_details(school: School, *, by, name: str, website: str, email_domains: str) -> School:
     require_permission(by, school, "school.manage_members")
+    _check_name(name)
     before = {"name": school.name, "website": school.website, "email_domains": school.email_domains}
     domains = [d.strip().lower().lstrip("@") for d in email_domains.split(",") if d.strip()]
     invalid = [d for d in domains if "." not in d or " " in d or "@" in d]
@@ -118,6 +127,7 @@ def create_school(
     allowed = by.is_superuser or (trust is not None and trust.admins.filter(pk=by.pk).exists())
     if not allowed:
         raise PermissionDenied("Only a trust administrator can add a school to the trust.")
+    _check_name(name)
     if School.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"The address “{slug}” is already used by another school."})
     school = School(name=name.strip(), slug=slug, trust=trust)
@@ -145,3 +155,48 @@ def create_school(
         detail={"headteacher": headteacher_email, "chair": chair_email or None, "trust": trust.name if trust else None},
     )
     return school
+
+
+def _require_host(by) -> None:
+    # Trusts and their administrators sit above every school: only the people hosting Schoolgate set them up.
+    if not getattr(by, "is_superuser", False):
+        raise PermissionDenied("Only the people hosting Schoolgate can set up trusts and their administrators.")
+
+
+def _log_for_each_school(action: str, trust: Trust, *, by, detail: dict) -> None:
+    # One entry in each school's own log, because a trust administrator holds rights at every school of the trust.
+    schools = list(trust.schools.all()) or [None]
+    for school in schools:
+        audit.log(action, actor=by, target=trust, school=school, detail=detail)
+
+
+@transaction.atomic
+def create_trust(*, by, name: str) -> Trust:
+    _require_host(by)
+    trust = Trust(name=name.strip())
+    trust.full_clean()
+    trust.save()
+    audit.log("trust.created", actor=by, target=trust, detail={"name": trust.name})
+    return trust
+
+
+@transaction.atomic
+def appoint_trust_admin(trust: Trust, *, by, user: User) -> bool:
+    """Give the person rights at every school of the trust. False if they already had them."""
+    _require_host(by)
+    if trust.admins.filter(pk=user.pk).exists():
+        return False
+    trust.admins.add(user)
+    _log_for_each_school("trust.admin.appointed", trust, by=by, detail={"user": user.email})
+    return True
+
+
+@transaction.atomic
+def remove_trust_admin(trust: Trust, *, by, user: User) -> bool:
+    """Take away the person's trust-wide rights (their own school roles stay). False if they had none."""
+    _require_host(by)
+    if not trust.admins.filter(pk=user.pk).exists():
+        return False
+    trust.admins.remove(user)
+    _log_for_each_school("trust.admin.removed", trust, by=by, detail={"user": user.email})
+    return True

@@ -1,51 +1,43 @@
-"""Admin for schools, trusts and memberships, for the people who host Schoolgate."""
+"""Read-only admin for schools, trusts, memberships and closures, for the people who host Schoolgate.
+
+A school's details change on its details page, its members on its Members page and its closures on its
+Closures page, each permission-checked and audited; schools are added with the trust's "Add a school" or
+`manage.py create_school`, and trust administrators (who hold rights at every school of the trust) are
+appointed with `manage.py trust_admins`, which is audited too.
+"""
 
 from django.contrib import admin
 
+from schoolgate.audit.admin import ReadOnlyAdmin, ReadOnlyInline
 from schoolgate.schools.models import Closure, Membership, School, Trust
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
     """Shown, not edited: roles change on the school's Members page, which checks permission and audits."""
 
     model = Membership
-    extra = 0
     verbose_name_plural = "memberships (change them on the school's Members page, where every change is audited)"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(School)
-class SchoolAdmin(admin.ModelAdmin):
+class SchoolAdmin(ReadOnlyAdmin):
     list_display = ["name", "slug", "trust"]
-    prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
-
-    def has_add_permission(self, request):
-        # A school starts with its headteacher, first policy drafts and an audit entry: the trust's "Add a
-        # school" page or `manage.py create_school` make all of those; a bare row here would make none.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Deleting would cascade through posts, consent and media rows but leave the photo files in storage,
-        # and the audit log must keep naming the school. There is no school off-boarding yet.
-        return False
 
 
 @admin.register(Trust)
-class TrustAdmin(admin.ModelAdmin):
+class TrustAdmin(ReadOnlyAdmin):
     list_display = ["name"]
-    filter_horizontal = ["admins"]
+    # A trust administrator holds rights at every school of the trust: appointed with `manage.py trust_admins`.
+    readonly_fields = ["administrators"]
+    fields = ["name", "administrators"]
+
+    @admin.display(description="trust administrators")
+    def administrators(self, trust):
+        return ", ".join(f"{user.full_name} <{user.email}>" for user in trust.admins.all()) or "—"
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(ReadOnlyAdmin):
     list_display = ["school", "label", "starts_on", "ends_on"]
     list_filter = ["school"]

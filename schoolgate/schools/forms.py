@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from schoolgate.schools.models import validate_one_line
 from schoolgate.schools.roles import Role
 
 SCHOOL_ROLES = [(r.value, r.label) for r in Role if r != Role.TRUST_ADMIN]
@@ -23,7 +24,7 @@ class ClosureForm(forms.Form):
 
 
 class SchoolDetailsForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, validators=[validate_one_line])
     website = forms.URLField(required=False)
     email_domains = forms.CharField(
         max_length=300,

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from schoolgate.schools.roles import Role
+
+
+def validate_one_line(value: str) -> None:
+    """Refuse line breaks, tabs and other control characters: the name goes into every email's subject and sender,
+    where a line break makes the mail server refuse the message (or would start a new header)."""
+    if any(unicodedata.category(character) in {"Cc", "Zl", "Zp"} for character in value):
+        raise ValidationError("Write the name on one line, without line breaks or tabs.", code="control_characters")
 
 
 class Trust(models.Model):
@@ -28,7 +37,7 @@ class SchoolQuerySet(models.QuerySet):
 
 
 class School(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_one_line])
     slug = models.SlugField(unique=True)
     trust = models.ForeignKey(Trust, null=True, blank=True, on_delete=models.SET_NULL, related_name="schools")
     website = models.URLField(blank=True)
@@ -36,7 +45,7 @@ class School(models.Model):
         max_length=300,
         blank=True,
         help_text="The school's own email domains, comma-separated (e.g. raleigh.surrey.sch.uk). Official "
-        "accounts must be registered with an address in one of them (AW-ACC-4).",
+        "accounts must be registered with an address in one of them.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -111,7 +120,7 @@ class Closure(models.Model):
         indexes = [models.Index(fields=["school", "starts_on", "ends_on"])]
 
     def __str__(self) -> str:
-        return f"{self.label} ({self.starts_on:%d %b %Y} – {self.ends_on:%d %b %Y})"
+        return f"{self.label} ({self.starts_on:%-d %B %Y} – {self.ends_on:%-d %B %Y})"
 
     def clean(self) -> None:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:

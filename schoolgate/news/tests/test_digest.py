@@ -167,26 +167,44 @@ def test_it_limits_sign_ups_from_one_address(client, cast, django_capture_on_com
     assert not DigestSubscriber.objects.filter(email="one-more@example.org").exists()
 
 
+def test_it_answers_an_empty_sign_up_with_the_limit_message_once_limited(client, cast, settings):
+    from schoolgate.news import views
+
+    for n in range(views.SIGNUPS_PER_ADDRESS_PER_HOUR):
+        client.post(f"/p/{cast.school.slug}/news/digest/", {"email": f"p{n}@example.org"})
+
+    response = client.post(f"/p/{cast.school.slug}/news/digest/", {})  # no field at all, as a bot might send
+
+    assert response.status_code == 429 and "Too many sign-ups" in response.content.decode()
+
+
+def test_it_asks_for_an_address_when_the_sign_up_is_empty(client, cast):
+    response = client.post(f"/p/{cast.school.slug}/news/digest/", {})
+
+    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    assert not DigestSubscriber.objects.exists()
+
+
+@pytest.mark.clause("AW-PUB-4")
 def test_it_never_sends_the_digest_to_unconfirmed_or_unsubscribed_addresses(
     cast, posts, smtp_server, django_capture_on_commit_callbacks
 ):
-    DigestSubscriber.objects.create(school=cast.school, email="pending@example.org")
+    pending = DigestSubscriber.objects.create(school=cast.school, email="pending@example.org")
     gone = _confirmed(cast, "gone@example.org")
     actions.unsubscribe(gone)
+    loyal = _confirmed(cast, "loyal@example.org")  # so the school has an issue this week at all
 
+    # The weekly sweep queues only the confirmed address.
     with django_capture_on_commit_callbacks(execute=True):
-        assert actions.send_weekly_digests(now=timezone.now()) == 0
-    # A job still queued from before does not send either.
-    issue = DigestIssue.objects.create(
-        school=cast.school,
-        week_start=actions.week_start_of(timezone.now()),
-        covers_from=timezone.now() - dt.timedelta(days=7),
-        covers_until=timezone.now(),
-    )
+        assert actions.send_weekly_digests(now=timezone.now()) == 1
+    assert [m["to"] for m in smtp_server] == [[loyal.email]]
+    # A job still queued from before the address left (or never confirmed) does not send either.
+    issue = DigestIssue.objects.get(school=cast.school)
     assert actions.deliver_digest(issue.pk, gone.pk, now=timezone.now()) is False
+    assert actions.deliver_digest(issue.pk, pending.pk, now=timezone.now()) is False
 
-    assert smtp_server == []
-    assert not DigestDelivery.objects.exists()
+    assert [m["to"] for m in smtp_server] == [[loyal.email]]
+    assert list(DigestDelivery.objects.values_list("subscriber", flat=True)) == [loyal.pk]
 
 
 def test_it_records_confirmation_and_unsubscribing_in_the_audit_log_without_the_address(cast):
@@ -318,3 +336,22 @@ def test_it_forgets_addresses_nobody_confirmed_within_a_week_and_unsubscribed_on
 
     assert actions.forget_stale_addresses(now=now) == 0  # nothing more to forget, and nothing more logged
     assert AuditEntry.objects.filter(action="news.digest.addresses_forgotten").count() == 1
+
+
+def test_it_sends_the_emails_of_a_school_whose_name_was_saved_with_a_line_break(
+    client, cast, posts, smtp_server, django_capture_on_commit_callbacks
+):
+    # An older row, saved before names were checked: its emails must still go out, on one line.
+    type(cast.school).objects.filter(pk=cast.school.pk).update(name="Oak\r\nAsh")
+    cast.school.refresh_from_db()
+
+    _sign_up(client, cast, "parent@example.org", django_capture_on_commit_callbacks)
+    subscriber = DigestSubscriber.objects.get()
+    actions.confirm_subscription(subscriber)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.send_weekly_digests(now=timezone.now())
+
+    confirmation, digest = (m["message"] for m in smtp_server)
+    assert confirmation["Subject"] == "Confirm your weekly news email from Oak Ash"
+    assert digest["Subject"].startswith("Oak Ash news: week of ")
+    assert "Oak Ash news" in digest["From"]

@@ -82,3 +82,20 @@ def test_it_titles_items_by_their_first_line_cut_to_80_characters_and_keeps_the_
 
 def test_it_404s_for_an_unknown_school(client, db):
     assert client.get("/p/no-such-school/news/rss/").status_code == 404
+
+
+def test_it_gives_the_feeds_the_school_name_without_its_markup(client, cast, posts):
+    type(cast.school).objects.filter(pk=cast.school.pk).update(name="<b>Oak</b> & Ash")
+
+    rss = client.get(f"/p/{cast.school.slug}/news/rss/").content
+    atom = client.get(f"/p/{cast.school.slug}/news/atom/").content
+
+    channel = parse(rss).find("channel")
+    assert channel.findtext("title") == "Oak & Ash news"
+    assert channel.findtext("description") == "Everything Oak & Ash posts on its official social media accounts."
+    feed = parse(atom)
+    assert feed.findtext(f"{ATOM}title") == "Oak & Ash news"
+    assert feed.findtext(f"{ATOM}subtitle") == "Everything Oak & Ash posts on its official social media accounts."
+    assert feed.findtext(f"{ATOM}entry/{ATOM}author/{ATOM}name") == "Oak & Ash"
+    for content in (rss, atom):
+        assert b"&lt;b&gt;" not in content and b"<b>" not in content
