@@ -138,8 +138,19 @@ def approve_version(version: DocumentVersion, *, by, role: str) -> DocumentVersi
         raise ValidationError("The policy text is empty; write it before approving.")
     approval = VersionApproval.objects.create(version=version, role=role, approved_by=by, approved_at=timezone.now())
     audit.log("policy.version.approved", actor=by, target=version, detail={"role": role, "approval_id": approval.pk})
-    if not version.missing_approver_roles():
+    missing = version.missing_approver_roles()
+    if not missing:
         _make_current(version, by=by)
+    else:
+        # The other approvers are told the draft now waits only for them (the chair after the headteacher).
+        notify(
+            [person for person in version.school.members_with_role(*missing) if person.pk != by.pk],
+            school=school,
+            subject=f"{version.document.title}: draft v{version.number} waits for your approval",
+            body=f"{by} approved draft v{version.number} as {Role(role).label.lower()}. "
+            "It comes into force once you have read and approved it too.",
+            url=reverse("policy:version", args=[school.slug, version.pk]),
+        )
     return version
 
 

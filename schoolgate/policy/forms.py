@@ -1,4 +1,4 @@
-"""The draft form: the school's text plus the settings the software enforces."""
+"""The draft form: the school's text plus the policy's settings (those Schoolgate enforces and those it records)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django import forms
 
 from schoolgate.policy.actions import SETTINGS_FIELDS
 from schoolgate.policy.models import DocumentVersion, PolicySettings
+from schoolgate.policy.rules import SETTING_RULES
 
 
 class DraftForm(forms.ModelForm):
@@ -20,17 +21,19 @@ class PolicySettingsForm(forms.ModelForm):
     class Meta:
         model = PolicySettings
         fields = SETTINGS_FIELDS
-        labels = {
-            "required_reviewers": "Colleague reviews required per post",
-            "reply_deadline_hours": "Reply deadline (hours)",
-            "takedown_deadline_hours": "Take-down deadline after consent is withdrawn (hours)",
-            "clock_pauses_weekends": "Weekends stop the reply clock",
-            "clock_pauses_bank_holidays": "Bank holidays stop the reply clock",
-            "clock_pauses_closures": "School closures stop the reply clock",
-            "private_messages_forbidden": "Private messages to pupils, parents and carers are forbidden",
-        }
+        # Labels for people come from the one table that also says which settings are enforced.
+        labels = {name: rule.label for name, rule in SETTING_RULES.items()}
 
     def _post_clean(self):
         # Model validation (including the cross-field rules) runs in the save_draft action, which
         # maps its errors back onto this form; skipping it here avoids validating twice.
         pass
+
+    def enforced_fields(self) -> list[tuple[forms.BoundField, str]]:
+        """The settings Schoolgate enforces, each with where it is checked."""
+        return [
+            (self[name], SETTING_RULES[name].enforced_where) for name in self.fields if SETTING_RULES[name].enforced
+        ]
+
+    def recorded_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not SETTING_RULES[name].enforced]

@@ -234,6 +234,13 @@ class PolicySettings(models.Model):
         validators=[MaxValueValidator(5, "No more than 5 colleague reviews can be required.")],
         help_text="How many colleagues other than the author must review each post.",
     )
+    # Off: the colleagues who review a post and the person who gives it final approval are different people,
+    # so "two colleagues and the headteacher" means three people read it.
+    approver_may_also_review = models.BooleanField(
+        "The final approver may also count as a colleague reviewer",
+        default=False,
+        help_text="Leave off so that the people who review a post and the person who approves it are distinct.",
+    )
     reply_deadline_hours = models.IntegerField(
         default=24,
         validators=[

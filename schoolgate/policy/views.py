@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from schoolgate.policy import actions
+from schoolgate.policy.consistency import contradictions
 from schoolgate.policy.documents import render_document_html, render_document_pdf
 from schoolgate.policy.forms import DraftForm, PolicySettingsForm
 from schoolgate.policy.models import (
@@ -85,15 +86,23 @@ def version_detail(request, slug, pk):
         }
         for role in REQUIRED_APPROVER_ROLES
     ]
+    can = permissions_for(request.user, school)
+    # The drafter and the approvers are told where the wording says something the settings do not.
+    shows_warnings = (
+        version.is_draft
+        and version.document.has_settings
+        and (can["policy_draft"] or any(has_role(request.user, school, role) for role in REQUIRED_APPROVER_ROLES))
+    )
     context = {
         "school": school,
         "version": version,
+        "text_warnings": contradictions(version.text, version.settings) if shows_warnings else [],
         "document_html": render_document_html(version, standalone=False),
         "approver_roles": approver_roles,
         "voided": version.approvals.filter(voided_at__isnull=False).select_related("approved_by"),
         "acknowledged": version.acknowledgements.filter(user=request.user).first(),
         "history": version.document.versions.order_by("-number"),
-        "can": permissions_for(request.user, school),
+        "can": can,
     }
     return render(request, "policy/version.html", context)
 
@@ -238,7 +247,7 @@ def _public_current(slug: str, kind: str) -> DocumentVersion:
 def public_document(request, slug, kind=DocumentKind.SOCIAL_MEDIA_POLICY):
     """The version in force, readable by families and anyone the school website links here."""
     version = _public_current(slug, kind)
-    return HttpResponse(render_document_html(version))
+    return HttpResponse(render_document_html(version, request=request))
 
 
 def public_document_pdf(request, slug, kind=DocumentKind.SOCIAL_MEDIA_POLICY):

@@ -273,3 +273,11 @@ def test_it_leaves_the_rules_out_of_documents_without_settings(cast):
     assert "Applebee Wood: Staff code of conduct" in text
     assert "Be kind online." in text
     assert "The rules we follow" not in text
+
+
+def test_it_styles_the_public_page_with_the_nonce_its_content_security_policy_names(client, cast):
+    response = client.get(f"/p/{cast.school.slug}/policy/")
+
+    (nonce,) = set(re.findall(r"'nonce-([^']+)'", response["Content-Security-Policy"]))
+    styles = re.findall(r"<style([^>]*)>", response.content.decode())
+    assert styles == [f' nonce="{nonce}"']

@@ -232,6 +232,17 @@ def test_it_lets_the_approver_approve_again_after_their_approval_was_voided(cast
 # approve_version
 
 
+def test_it_tells_the_chair_when_a_draft_waits_only_for_their_approval(cast):
+    draft = start_new_version(cast.policy.document, by=cast.leader)
+    save_draft(draft, by=cast.leader, fields={"text": "Reviewed wording."})
+
+    approve_version(draft, by=cast.head, role=Role.HEADTEACHER)
+
+    waiting = Notification.objects.filter(subject__contains="waits for your approval")
+    assert [n.user for n in waiting] == [cast.chair]
+    assert waiting.get().url == f"/s/{cast.school.slug}/policy/v/{draft.pk}/"
+
+
 def test_it_makes_the_version_current_once_the_headteacher_and_the_chair_have_approved(cast):
     draft = start_new_version(cast.policy.document, by=cast.leader)
     save_draft(draft, by=cast.leader, fields={"text": "Reviewed wording.", "review_cycle_months": 24})
