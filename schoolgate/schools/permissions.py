@@ -36,6 +36,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # safeguarding leads, who are also the only ones who may fetch an original as received.
     "media.upload": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF}),
     "media.delete": LEADER_ROLES | SAFEGUARDING_ROLES,
+    # Anyone with a login at the school reports a safeguarding concern (AW-CON-1); who reads one is decided per
+    # concern by the table in concerns/access.py (who it is about), not here.
+    "concerns.report": ALL_ROLES,
+    # Reporting a concern about a pupil: those who work with pupils choose them from the roster; volunteers and
+    # governors (who may not see pupil records) name the pupil in words and the safeguarding lead links the record.
+    "concerns.choose_pupils": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF})
+    | {Role.TRUST_ADMIN},
     "audit.view": frozenset(
         {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR, Role.TRUST_ADMIN}
     ),

@@ -13,7 +13,7 @@ from schoolgate.testing import make_school, make_user
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = {"school.view", "policy.view", "accounts.propose"}
+EVERYONE = {"school.view", "policy.view", "accounts.propose", "concerns.report"}
 # The permission table as the policy reads it: what each role may do at its own school.
 EXPECTED = {
     Role.HEADTEACHER: EVERYONE
@@ -34,13 +34,14 @@ EXPECTED = {
         "pupils.view",
         "pupils.consent",
         "news.view_subscribers",
+        "concerns.choose_pupils",
     },
     Role.DSL: EVERYONE
     | {"audit.view", "audit.view_restricted", "posts.review", "posts.take_down", "pupils.view", "pupils.consent"}
-    | {"media.upload", "media.delete"},
+    | {"media.upload", "media.delete", "concerns.choose_pupils"},
     Role.DEPUTY_DSL: EVERYONE
     | {"audit.view", "audit.view_restricted", "posts.review", "posts.take_down", "pupils.view", "pupils.consent"}
-    | {"media.upload", "media.delete"},
+    | {"media.upload", "media.delete", "concerns.choose_pupils"},
     Role.LEADERSHIP: EVERYONE
     | {
         "school.manage_closures",
@@ -56,8 +57,9 @@ EXPECTED = {
         "pupils.view",
         "pupils.consent",
         "news.view_subscribers",
+        "concerns.choose_pupils",
     },
-    Role.STAFF: EVERYONE | {"posts.review", "media.upload"},
+    Role.STAFF: EVERYONE | {"posts.review", "media.upload", "concerns.choose_pupils"},
     Role.VOLUNTEER: EVERYONE,
     Role.GOVERNOR: EVERYONE | {"policy.view_acknowledgements", "audit.view"},
     Role.CHAIR_OF_GOVERNORS: EVERYONE | {"policy.view_acknowledgements", "audit.view"},
@@ -69,6 +71,7 @@ EXPECTED = {
         "pupils.import",
         "pupils.view",
         "pupils.consent",
+        "concerns.choose_pupils",
     },
 }
 CHECKED = sorted(set().union(*EXPECTED.values()))
