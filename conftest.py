@@ -14,7 +14,12 @@ def _test_environment():
     # Settings are imported by pytest-django before this file, so override the live objects here:
     # Huey runs jobs inline in memory (the Redis test builds a real queue of its own) and the
     # encryption key is a fixed test key, never the developer's key file.
+    # The cache is each test process's own memory: with REDIS_URL set (CI's second pass) the settings would
+    # put it on the Redis that Huey uses, shared by every xdist worker, whose user ids collide, and
+    # `cache.clear()` would flush that Redis database. The shared caches are tested on their own
+    # (schoolgate/accounts/tests/test_throttling.py).
     from django.conf import settings
+    from django.test import override_settings
     from huey.contrib.djhuey import HUEY
 
     from schoolgate import crypto
@@ -22,7 +27,37 @@ def _test_environment():
     HUEY.immediate = True
     settings.ENCRYPTION_KEYS = [TEST_ENCRYPTION_KEY]
     crypto._fernet.cache_clear()
-    yield
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_logins_pass_the_second_factor():
+    # `client.force_login(user)` and `client.login(...)` stand for a completed login in the tests that use
+    # them, but they skip allauth's code step, so the session lacks the record of a second factor that the
+    # MFA middleware requires of senior people. Write it, as allauth does after a correct code, when the
+    # person has an authenticator. The login paths themselves are tested through the real forms, and with
+    # a session that lacks the record (schoolgate/accounts/tests/test_login_paths.py).
+    from django.test import Client
+
+    from schoolgate.accounts.testing import record_test_second_factor
+
+    real_force_login, real_login = Client.force_login, Client.login
+
+    def force_login(self, user, backend=None):
+        real_force_login(self, user, backend)
+        record_test_second_factor(self, user)
+
+    def login(self, **credentials):
+        logged_in = real_login(self, **credentials)
+        if logged_in:
+            record_test_second_factor(self)
+        return logged_in
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Client, "force_login", force_login)
+        patch.setattr(Client, "login", login)
+        yield
 
 
 @pytest.fixture(scope="session")

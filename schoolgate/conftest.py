@@ -11,6 +11,32 @@ from schoolgate.connectors.tests.conftest_mastodon import (  # noqa: F401 - fixt
 )
 from schoolgate.testing import make_school
 
+# The suite's own servers (the Bluesky network, mastodon-mock, the misbehaving servers) listen on this
+# machine; production refuses such addresses (connectors/addresses.py). Tests of that refusal empty the list.
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_the_suites_local_servers():
+    from django.conf import settings
+
+    previous = getattr(settings, "OUTBOUND_ALLOWED_PRIVATE_HOSTS", [])
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = LOOPBACK_HOSTS
+    yield
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_audit_key(tmp_path_factory):
+    # Like the encryption key: a fixed test key, never the developer's audit key file, and checkpoints in a
+    # file of this run (tests that write checkpoints give themselves one each: the database rolls back, a
+    # file does not).
+    from django.conf import settings
+
+    settings.AUDIT_KEYS = ["test-audit-key-0123456789abcdef0123456789abcdef"]
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path_factory.mktemp("audit") / "checkpoints.jsonl"
+    yield
+
 
 @pytest.fixture
 def cast(db):
@@ -55,8 +81,12 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     tab = context.new_page()
+    # The Content-Security-Policy is on in tests too: a page whose script or style it refused fails the test.
+    refused = []
+    tab.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     yield tab
     context.close()
+    assert not refused, "the page broke its Content-Security-Policy:\n" + "\n".join(refused)
 
 
 @pytest.fixture

@@ -13,6 +13,10 @@ def navigation(request) -> dict:
         return {}
     school = getattr(request, "school", None)
     context = {"school": school, "can": permissions_for(user, school)} if school else {}
+    if school:
+        from schoolgate.concerns.access import may_read_any
+
+        context["reads_concerns"] = may_read_any(user, school)
     return {
         **context,
         "my_schools": list(School.objects.for_user(user).only("name", "slug")),

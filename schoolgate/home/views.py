@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from schoolgate.concerns.views import dashboard_summary as concerns_summary
 from schoolgate.home.models import WorkerHeartbeat
 from schoolgate.notifications.actions import mark_read
 from schoolgate.notifications.models import Notification
@@ -63,6 +64,8 @@ def dashboard(request, slug):
         "deliveries_stuck": deliveries_needing_attention(request.user, school),
         "approver_roles": approver_roles_of(request.user, school),
         "now": timezone.now(),
+        # Counts and the nearest deadline only: the dashboard never shows what a concern says.
+        "concerns": concerns_summary(request.user, school),
         "takedowns_open": Takedown.objects.open().filter(post__school=school).select_related("post")
         if can["posts_take_down"]
         else [],
@@ -72,8 +75,14 @@ def dashboard(request, slug):
 
 @login_required
 def notifications(request):
+    """The person's notifications, under the menu of the school they came from (?school=) or their only one."""
+    slug = request.GET.get("school", "")
+    if not slug:
+        schools = list(School.objects.for_user(request.user).values_list("slug", flat=True)[:2])
+        slug = schools[0] if len(schools) == 1 else ""
+    school = school_for(request, slug, "school.view") if slug else None
     items = Notification.objects.filter(user=request.user).select_related("school")[:100]
-    return render(request, "home/notifications.html", {"items": items})
+    return render(request, "home/notifications.html", {"items": items, "school": school})
 
 
 @login_required

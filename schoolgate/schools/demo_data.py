@@ -239,7 +239,10 @@ def _demo_account(
         account.password_changed_on = checklist_on
         account.checklist_confirmed_by, account.checklist_confirmed_at = people[Role.HEADTEACHER], timezone.now()
         account.save()
-    account.authorised_staff.set([people[role] for role in staff])
+    # Every member holding one of these roles posts on the account (the demo teacher too, not only the first).
+    account.authorised_staff.set(
+        User.objects.filter(memberships__school=school, memberships__role__in=staff).distinct() if staff else []
+    )
     return account
 
 
@@ -469,6 +472,9 @@ def seed_demo() -> list[School]:
         Closure.objects.create(
             school=school, starts_on=dt.date(2026, 12, 19), ends_on=dt.date(2027, 1, 4), label="Christmas holiday"
         )
+        from schoolgate.concerns.demo import seed_demo_concerns  # a higher app: imported where it is used
+
+        seed_demo_concerns(school, people, pupils)
         audit.log("demo.seeded", actor="system", target=school)
         schools.append(school)
     return schools
