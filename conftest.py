@@ -3,8 +3,15 @@
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+# Property-based tests run the same examples on every run (CI must not turn red by chance, nor hang on an
+# input one run happens to draw); HYPOTHESIS_PROFILE=explore draws new ones, to look for more defects.
+hypothesis_settings.register_profile("default", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False, max_examples=500)
+hypothesis_settings.load_profile(os.getenv("HYPOTHESIS_PROFILE", "default"))
 
 TEST_ENCRYPTION_KEY = "x6oLkCnUjF1dGZ1r4O0wJ5s7yqFv1d8Bq2Xk9mT3pE0="
 

@@ -248,6 +248,20 @@ def link_on_hosts(url: str, hosts: frozenset[str], label: str) -> tuple[urllib.p
     return parts, ""
 
 
+def handle_post_link_problem(account, url: str, connector_class, pattern, not_a_post: str) -> str:
+    """For networks whose post links name the author (x.com/<user>/status/…): on the network, a post, and ours."""
+    parts, problem = link_on_hosts(url, connector_class.web_hosts, connector_class.label)
+    if problem:
+        return problem
+    match = pattern.fullmatch(parts.path)
+    if match is None:
+        return not_a_post
+    username = account.handle.strip().lstrip("@").lower()
+    if match["user"] and username and match["user"].lower() != username:
+        return f"That post was made by @{match['user']}, not by this account ({account.handle})."
+    return ""
+
+
 def check_post(connector_class: type[Connector], text: str, media: Sequence[MediaItem] = ()) -> list[str]:
     """Problems that would make the network refuse this post, found before anyone reviews it."""
     limits = connector_class.limits

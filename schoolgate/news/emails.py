@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.policy
-import re
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.utils import formataddr, parseaddr
 
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 
 from schoolgate.news.models import DigestIssue, DigestSubscriber
+from schoolgate.notifications.actions import one_line
 from schoolgate.posts.models import Post
 from schoolgate.schools.models import School
 
@@ -38,14 +38,6 @@ class DigestEmail(EmailMultiAlternatives):
     def message(self, *, policy=email.policy.default):
         # Our own registry, not the shared default's: mapping a type there would change every email sent.
         return super().message(policy=policy.clone(header_factory=_LIST_HEADERS))
-
-
-def one_line(text: str) -> str:
-    """Text safe for a header: a line break in a subject or sender name makes the mail server refuse the message.
-
-    School names are refused with control characters (schools.models.validate_one_line); this covers older rows.
-    """
-    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", text).strip()
 
 
 def absolute(path: str) -> str:

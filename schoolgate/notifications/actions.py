@@ -7,6 +7,7 @@ subject or body; say that something needs attention and link to where access is 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -17,6 +18,12 @@ from django.utils import timezone
 from schoolgate.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
+
+
+def one_line(text: str) -> str:
+    """Text safe for a mail header: a line break in a subject (an account or school name, say) makes the mail
+    server refuse the message, and every later email of that notice would fail with it."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", text).strip()
 
 
 def notify(
@@ -43,7 +50,13 @@ def notify(
         seen.add(user.pk)
         created.append(
             Notification(
-                user=user, school=school, subject=subject[:200], body=body, url=url, send_email=email, about=about
+                user=user,
+                school=school,
+                subject=one_line(subject)[:200],
+                body=body,
+                url=url,
+                send_email=email,
+                about=about,
             )
         )
     Notification.objects.bulk_create(created)

@@ -142,6 +142,9 @@ def test_it_sends_a_session_without_the_code_step_to_enter_a_code_before_anythin
         assert client.get(path)["Location"].startswith(CODE_AGAIN), path
     assert client.get(f"/p/{cast.school.slug}/policy/").status_code == 200  # public pages stay public
 
+    code_page = client.get(f"{CODE_AGAIN}?next=/admin/").content.decode()
+    # The one way on is the code: no "use your password instead", which would only lead back here.
+    assert "Enter your authenticator code" in code_page and "/accounts/reauthenticate/" not in code_page
     assert client.post(f"{CODE_AGAIN}?next=/admin/", {"code": totp_code(offset=20)}).status_code == 200
     assert client.get("/admin/").status_code == 302
 

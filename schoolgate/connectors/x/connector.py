@@ -46,7 +46,7 @@ from schoolgate.connectors.base import (
     OAuthClient,
     Published,
     RemoteItem,
-    link_on_hosts,
+    handle_post_link_problem,
 )
 from schoolgate.connectors.marker import MARKER_LENGTH, has_marker, with_marker, without_marker
 
@@ -133,16 +133,13 @@ class XConnector(Connector):
 
     @classmethod
     def post_link_problem(cls, account, url: str, *, connector: Connector | None = None) -> str:
-        parts, problem = link_on_hosts(url, cls.web_hosts, cls.label)
-        if problem:
-            return problem
-        match = POST_LINK.fullmatch(parts.path)
-        if match is None:
-            return "That link is not a post on X: open the post and copy its link (x.com/…/status/…)."
-        username = account.handle.strip().lstrip("@").lower()
-        if match["user"] and username and match["user"].lower() != username:
-            return f"That post was made by @{match['user']}, not by this account ({account.handle})."
-        return ""
+        return handle_post_link_problem(
+            account,
+            url,
+            cls,
+            POST_LINK,
+            "That link is not a post on X: open the post and copy its link (x.com/…/status/…).",
+        )
 
     # Connecting
     @classmethod

@@ -61,6 +61,16 @@ def test_it_skips_people_who_are_no_longer_active(cast, mailoutbox, django_captu
     assert len(mailoutbox) == len(cast.everyone()) - 1
 
 
+def test_it_sends_a_notice_whose_subject_carries_a_line_break(cast, smtp_server, django_capture_on_commit_callbacks):
+    # An account or older school name with a line break would make every email of the notice fail.
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(cast, [cast.alice], subject="Account 'News\r\nBcc: someone@example.org' was approved")
+
+    assert [message["to"] for message in smtp_server] == [[cast.alice.email]]
+    assert smtp_server[0]["message"]["Subject"].endswith("Account 'News Bcc: someone@example.org' was approved")
+    assert smtp_server[0]["message"]["Bcc"] is None
+
+
 def test_it_notifies_a_whole_queryset(cast):
     created = _notify(cast, cast.school.members(), email=False)
 
