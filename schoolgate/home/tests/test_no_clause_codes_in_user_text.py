@@ -49,7 +49,6 @@ def test_it_passes_no_clause_code_to_a_message_error_or_label():
     sources = [
         path
         for path in PACKAGE.rglob("*.py")
-        if not {"tests", "migrations"} & set(path.relative_to(PACKAGE).parts)
-        and path.name != "conftest.py"
+        if not {"tests", "migrations"} & set(path.relative_to(PACKAGE).parts) and path.name != "conftest.py"
     ]
     assert [hit for path in sources for hit in _user_text_with_codes(path)] == []
