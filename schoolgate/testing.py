@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import os
 import time
 from dataclasses import dataclass
 
@@ -147,3 +148,21 @@ def browser_log_out(page) -> None:
 
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(re.compile(r"/accounts/login/"))
+
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def require_redis(purpose: str) -> None:
+    """Fail in CI, skip elsewhere, when the Redis that a real-Redis test needs is not reachable."""
+    import pytest
+    import redis
+
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3) as client:
+            client.ping()
+    except redis.exceptions.RedisError as exc:
+        reason = f"Redis is not reachable at {REDIS_URL} ({exc.__class__.__name__}: {exc}); set REDIS_URL"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}. CI must provide Redis.")
+        pytest.skip(f"{reason} to run {purpose}.")

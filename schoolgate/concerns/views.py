@@ -14,10 +14,7 @@ from schoolgate.concerns import access, actions
 from schoolgate.concerns.forms import EntryForm, ReportForm
 from schoolgate.concerns.models import Clock, Concern, EntryKind, Evidence, Status
 from schoolgate.schools.permissions import has_permission
-from schoolgate.schools.views import school_for
-
-# A request body this much over the evidence caps is refused before Django reads it (the text fields are small).
-BODY_ALLOWANCE = 1024 * 1024
+from schoolgate.schools.views import oversized_body, school_for
 
 
 def _errors_to_form(error: ValidationError, form) -> None:
@@ -49,8 +46,7 @@ def report(request, slug):
     form = ReportForm(request.POST or None, request.FILES or None, school=school, roster=roster)
     status = 200
     if request.method == "POST":
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > actions.MAX_EVIDENCE_BYTES * actions.MAX_EVIDENCE_FILES + BODY_ALLOWANCE:
+        if length := oversized_body(request, actions.MAX_EVIDENCE_BYTES * actions.MAX_EVIDENCE_FILES):
             # The files are not read; what was typed comes back (the text fields are at the start of the body).
             form = ReportForm(request.POST, school=school, roster=roster)
             form.is_valid()

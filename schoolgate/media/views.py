@@ -19,12 +19,10 @@ from schoolgate.media.forms import SOURCE_SUGGESTIONS, AddFaceForm, DeleteForm, 
 from schoolgate.media.models import FILE_MISSING, Face, FaceDecision, MediaItem, MediaStatus, file_missing
 from schoolgate.pupils.models import Pupil
 from schoolgate.schools.permissions import has_permission, permissions_for
-from schoolgate.schools.views import school_for
+from schoolgate.schools.views import oversized_body, school_for
 
 PAGE_SIZE = 48
 ORIGINAL_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heif": "image/heic"}
-# A request body this much over the file cap is refused before Django reads it (the form fields are small).
-BODY_ALLOWANCE = 1024 * 1024
 
 
 def _item(school, pk) -> MediaItem:
@@ -99,8 +97,7 @@ def library(request, slug):
 def upload(request, slug):
     school = school_for(request, slug, actions.UPLOAD_PERMISSION)
     if request.method == "POST":
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > actions.MAX_UPLOAD_BYTES + BODY_ALLOWANCE:
+        if length := oversized_body(request, actions.MAX_UPLOAD_BYTES):
             context = {**_upload_context(school, UploadForm()), "refused": actions.too_big_message(length)}
             return render(request, "media/upload.html", context, status=413)
         form = UploadForm(request.POST, request.FILES)

@@ -13,6 +13,15 @@ from schoolgate.schools.forms import AddMemberForm, ClosureForm, SchoolDetailsFo
 from schoolgate.schools.models import Closure, Membership, School
 from schoolgate.schools.permissions import permissions_for, require_permission
 
+# A request body this much over an upload's file cap is refused before Django reads it (form fields are small).
+BODY_ALLOWANCE = 1024 * 1024
+
+
+def oversized_body(request, file_cap: int) -> int:
+    """The declared body length when it is past what an upload of `file_cap` bytes can need, else 0."""
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    return length if length > file_cap + BODY_ALLOWANCE else 0
+
 
 def school_for(request, slug: str, permission: str) -> School:
     """The school named in the URL, after checking the person may do `permission` there."""

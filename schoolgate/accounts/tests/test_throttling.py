@@ -21,13 +21,12 @@ from conftest import TEST_ENCRYPTION_KEY
 from schoolgate.accounts.models import User
 from schoolgate.schools.models import Membership, School
 from schoolgate.schools.roles import Role
-from schoolgate.testing import PASSWORD, TOTP_SECRET, totp_code
+from schoolgate.testing import PASSWORD, REDIS_URL, TOTP_SECRET, require_redis, totp_code
 
 LOGIN = "/accounts/login/"
 ENTER_CODE = "/accounts/2fa/authenticate/"
 ADMIN_LOGIN = "/admin/login/"
 TOO_MANY = "Too many failed login attempts"
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(autouse=True)
@@ -268,17 +267,6 @@ def fail_in_another_process(cache_config: dict, email: str, times: int) -> None:
     assert done.stdout.strip() == "done", done.stderr
 
 
-def require_redis() -> None:
-    try:
-        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3) as client:
-            client.ping()
-    except redis.exceptions.RedisError as exc:
-        reason = f"Redis is not reachable at {REDIS_URL} ({exc.__class__.__name__}: {exc}); set REDIS_URL"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}. CI must provide Redis.")
-        pytest.skip(f"{reason} to run the shared-cache test on Redis.")
-
-
 @pytest.fixture(params=["database", "redis"])
 def shared_cache(request, settings):
     """This process's cache switched to the production one; on Redis under a key prefix of its own."""
@@ -289,7 +277,7 @@ def shared_cache(request, settings):
         yield config
         cache.clear()  # this test database's own table
         return
-    require_redis()
+    require_redis("the shared-cache test on Redis")
     prefix = f"schoolgate-test-{uuid.uuid4().hex}"
     config = {**production_cache(redis_url=REDIS_URL), "KEY_PREFIX": prefix}
     settings.CACHES = {"default": config}

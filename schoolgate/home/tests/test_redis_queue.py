@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import huey
 import pytest
-import redis
 from huey.exceptions import TaskException
 
 from schoolgate.home.models import WorkerHeartbeat
 from schoolgate.home.tasks import heartbeat
-
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def _require_redis() -> None:
-    try:
-        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3) as client:
-            client.ping()
-    except redis.exceptions.RedisError as exc:
-        reason = f"Redis is not reachable at {REDIS_URL} ({exc.__class__.__name__}: {exc}); set REDIS_URL"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}. CI must provide Redis.")
-        pytest.skip(f"{reason} to run the real-queue tests.")
+from schoolgate.testing import REDIS_URL, require_redis
 
 
 def _keys(queue: huey.Huey) -> list[bytes]:
@@ -34,7 +20,7 @@ def _keys(queue: huey.Huey) -> list[bytes]:
 @pytest.fixture
 def queues():
     """Build queues with a name of their own (so parallel runs never share one); flush them afterwards."""
-    _require_redis()
+    require_redis("the real-queue tests")
     built: list[huey.Huey] = []
 
     def build(cls=huey.RedisHuey, *, name: str | None = None, **options) -> huey.Huey:

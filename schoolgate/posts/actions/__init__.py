@@ -1,4 +1,4 @@
-"""Post actions: the review chain (review.py), exactly-once publishing (publishing.py) and take-downs (takedown.py)."""
+"""Post actions: review chain (review.py), screening, exactly-once publishing and take-downs (takedown.py)."""
 
 from schoolgate.posts.actions.publishing import (
     record_manual_publication,
@@ -17,12 +17,11 @@ from schoolgate.posts.actions.review import (
     override_findings,
     problems_before_review,
     review_post,
-    screen_post,
     set_away,
     submit_for_review,
-    unresolved_blocking_findings,
     withdraw_post,
 )
+from schoolgate.posts.actions.screening import screen_post, unresolved_blocking_findings
 from schoolgate.posts.actions.takedown import (
     record_manual_removal,
     request_takedown,

@@ -26,6 +26,7 @@ from schoolgate.media.models import MediaNotReady
 from schoolgate.notifications.actions import notify
 from schoolgate.official_accounts.actions import is_authorised, record_connector_error
 from schoolgate.official_accounts.models import ConnectionStatus
+from schoolgate.posts.actions.screening import screen_post, unresolved_blocking_findings
 from schoolgate.posts.images import archived_images, image_problems, outgoing_images, post_images
 from schoolgate.posts.models import (
     Delivery,
@@ -179,8 +180,6 @@ def _problems_at_publish_time(delivery: Delivery) -> tuple[str, list[str], list]
     Returns (status, problems, media): CANCELLED when the post must not go at all, FAILED when a person must
     act; and the photos to send, read once here for both the size check and the network.
     """
-    from schoolgate.posts.actions.review import unresolved_blocking_findings
-
     post, account = delivery.post, delivery.account
     if post.status == PostStatus.WITHDRAWN or post.removed_at:
         return DeliveryStatus.CANCELLED, ["The post was withdrawn before it went out."], []
@@ -232,12 +231,7 @@ def _finish_without_sending(delivery: Delivery, *, status: str, problems: list[s
 def archive_snapshot(post: Post) -> dict:
     """The published revision as it was: text, approvals, screening findings and overrides (AW-PUB-3)."""
     stored = ScreeningResult.objects.filter(post=post, revision=post.revision).first()
-    if stored is None:
-        from schoolgate.posts.actions.review import screen_post
-
-        findings = [f.as_dict() for f in screen_post(post)]
-    else:
-        findings = stored.findings
+    findings = [f.as_dict() for f in screen_post(post)] if stored is None else stored.findings
     return {
         "revision": post.revision,
         "text": post.text,

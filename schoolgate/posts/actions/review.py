@@ -22,6 +22,7 @@ from schoolgate.posts.actions.publishing import (
     schedule_deliveries,
     text_for_account,
 )
+from schoolgate.posts.actions.screening import screen_post, store_screening, unresolved_blocking_findings
 from schoolgate.posts.images import image_problems, outgoing_images, post_images
 from schoolgate.posts.models import (
     DeliveryStatus,
@@ -33,13 +34,10 @@ from schoolgate.posts.models import (
     ReviewDecision,
     ReviewStage,
     ScreeningOverride,
-    ScreeningResult,
 )
 from schoolgate.schools.models import Membership
 from schoolgate.schools.permissions import PERMISSIONS, has_permission, has_role
 from schoolgate.schools.roles import Role
-from schoolgate.screening.engine import Finding, screen
-from schoolgate.screening.school import roster_for_school, rules_for_school
 
 SUBMITTED = {PostStatus.IN_REVIEW, PostStatus.AWAITING_APPROVAL, PostStatus.APPROVED}
 
@@ -89,17 +87,6 @@ def problems_before_review(*, text: str, accounts, scheduled_for: dt.datetime | 
     return problems
 
 
-def screen_post(post: Post) -> list[Finding]:
-    """Screen the post's text with the school's roster and the rules of its policy in force (AW-PUB-2);
-    the naming rule is stricter for a post with photos."""
-    return screen(
-        post.text,
-        roster=roster_for_school(post.school),
-        rules=rules_for_school(post.school),
-        has_images=post.images.exists(),
-    )
-
-
 def post_problems(post: Post) -> list[str]:
     """Everything that stops this post going to review or being agreed: the checks above plus the image gate."""
     images = post_images(post)
@@ -112,23 +99,6 @@ def post_problems(post: Post) -> list[str]:
         media=outgoing_images(images) if images and not gate else (),
     )
     return problems + gate
-
-
-def store_screening(post: Post) -> ScreeningResult:
-    """Screen the current revision and keep the result, so every page shows what reviewers saw."""
-    result, _ = ScreeningResult.objects.update_or_create(
-        post=post,
-        revision=post.revision,
-        defaults={"findings": [f.as_dict() for f in screen_post(post)], "screened_at": timezone.now()},
-    )
-    return result
-
-
-def unresolved_blocking_findings(post: Post) -> list[Finding]:
-    """Blocking findings on the current revision that no final approver has overridden."""
-    if post.overrides.filter(revision=post.revision).exists():
-        return []
-    return [finding for finding in screen_post(post) if finding.is_blocking]
 
 
 def _refuse_if_blocked(post: Post) -> None:

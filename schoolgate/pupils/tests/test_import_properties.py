@@ -90,13 +90,13 @@ def _check_result(result: imports.ImportResult) -> None:
     for problem in [*result.problems, *result.warnings]:
         assert isinstance(problem.message, str) and problem.message
         assert "Traceback" not in problem.message and "Error(" not in problem.message
-        assert not imports._CONTROL.search(problem.message)  # quoted values are shown safely
+        assert not imports.CONTROL_CHARACTERS.search(problem.message)  # quoted values are shown safely
     if result.ok:
         for row in result.rows:
             for spec in imports.fields_for(result.kind):
                 value = row.get(spec.name)
                 if isinstance(value, str):
-                    assert len(value) <= spec.max_length and not imports._CONTROL.search(value)
+                    assert len(value) <= spec.max_length and not imports.CONTROL_CHARACTERS.search(value)
 
 
 @FAST
