@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
@@ -16,6 +17,7 @@ from django.utils.text import Truncator
 from schoolgate.news.actions import public_posts
 from schoolgate.news.views import network_links, with_live_deliveries
 from schoolgate.posts.models import Post
+from schoolgate.publiccache import cached_public
 from schoolgate.schools.models import School
 
 FEED_LENGTH = 50
@@ -36,6 +38,18 @@ class NewsRssFeed(Feed):
     feed_type = Rss201rev2Feed
     # The id must never change once a reader has seen it, even if the school's slug or the site moves path.
     item_guid_is_permalink = False
+
+    def __call__(self, request, *args, **kwargs):
+        """The feed from the public page cache (see publiccache); links are absolute, so kept per address."""
+        school = get_object_or_404(School, slug=kwargs["slug"])
+        name = f"{self.feed_type.__name__}:{request.build_absolute_uri('/')}"
+
+        def build() -> tuple[bytes, str]:
+            response = super(NewsRssFeed, self).__call__(request, *args, **kwargs)
+            return response.content, response["Content-Type"]
+
+        content, content_type = cached_public(school.pk, name, build)
+        return HttpResponse(content, content_type=content_type)
 
     def get_object(self, request, slug):
         return get_object_or_404(School, slug=slug)

@@ -21,9 +21,18 @@ from schoolgate.posts.actions.review import blocked_message, consent_date, is_fi
 from schoolgate.posts.actions.takedown import can_delete_through_api, why_not_through_api
 from schoolgate.posts.forms import PostFilterForm, PostForm, ReviewForm
 from schoolgate.posts.images import image_problems, post_images
-from schoolgate.posts.models import Delivery, DeliveryStatus, Post, PostStatus, Takedown
+from schoolgate.posts.models import (
+    Delivery,
+    DeliveryStatus,
+    Post,
+    PostStatus,
+    ScreeningOverride,
+    ScreeningResult,
+    Takedown,
+)
 from schoolgate.schools.permissions import has_permission
 from schoolgate.schools.views import school_for
+from schoolgate.screening.engine import BLOCKING
 
 
 def can_review(user, post: Post) -> bool:
@@ -32,6 +41,33 @@ def can_review(user, post: Post) -> bool:
     if review_refusal(user, post):
         return False
     return settings_in_force(post.school).approver_may_also_review or not is_final_approver_of(user, post)
+
+
+def blocked_on_screening(posts: list[Post]) -> set[int]:
+    """The posts whose current revision has blocking findings no one has overridden, read from the screening
+    stored when each was submitted (what its reviewers are shown), so a list does not screen every post against
+    the whole roll again; a post with no stored screening is screened now."""
+    if not posts:
+        return set()
+    current = {post.pk: post.revision for post in posts}
+    stored = {
+        result.post_id: result.findings
+        for result in ScreeningResult.objects.filter(post__in=posts)
+        if current[result.post_id] == result.revision
+    }
+    overridden = {
+        o.post_id for o in ScreeningOverride.objects.filter(post__in=posts) if current[o.post_id] == o.revision
+    }
+    blocked = set()
+    for post in posts:
+        if post.pk in overridden:
+            continue
+        if post.pk in stored:
+            if any(finding["severity"] == BLOCKING for finding in stored[post.pk]):
+                blocked.add(post.pk)
+        elif actions.unresolved_blocking_findings(post):
+            blocked.add(post.pk)
+    return blocked
 
 
 def waiting_for(user, school) -> list[Post]:
@@ -43,9 +79,11 @@ def waiting_for(user, school) -> list[Post]:
         .exclude(author=user)
         .select_related("author", "school")
     )
+    posts = list(posts)
+    blocked_ids = blocked_on_screening([p for p in posts if p.status == PostStatus.IN_REVIEW])
     waiting = []
     for post in posts:
-        blocked = post.status == PostStatus.IN_REVIEW and bool(actions.unresolved_blocking_findings(post))
+        blocked = post.pk in blocked_ids
         if blocked:
             # Not sent to colleagues until it can be agreed: only whoever may override decides it.
             label = "Waiting for your decision on screening" if user in actions.override_approvers(post) else ""

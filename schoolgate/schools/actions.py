@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from schoolgate.accounts.models import User
 from schoolgate.audit import actions as audit
+from schoolgate.publiccache import public_pages_changed
 from schoolgate.schools.models import Closure, Membership, School, Trust, validate_one_line
 from schoolgate.schools.permissions import require_permission
 from schoolgate.schools.roles import Role
@@ -75,6 +76,7 @@ def update_school_details(school: School, *, by, name: str, website: str, email_
     school.name, school.website, school.email_domains = name.strip(), website.strip(), ", ".join(domains)
     school.full_clean()
     school.save(update_fields=["name", "website", "email_domains"])
+    public_pages_changed(school.pk)  # the name is on every public page
     after = {"name": school.name, "website": school.website, "email_domains": school.email_domains}
     audit.log("school.details.changed", actor=by, target=school, changes=audit.diff(before, after))
     return school

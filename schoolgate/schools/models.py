@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from schoolgate.requestmemo import memoized
 from schoolgate.schools.roles import Role
 
 
@@ -17,6 +18,25 @@ def validate_one_line(value: str) -> None:
     where a line break makes the mail server refuse the message (or would start a new header)."""
     if any(unicodedata.category(character) in {"Cc", "Zl", "Zp"} for character in value):
         raise ValidationError("Write the name on one line, without line breaks or tabs.", code="control_characters")
+
+
+def roles_by_school(user) -> dict[int, frozenset[str]]:
+    """The person's roles at each school they belong to (read once per GET request, see requestmemo)."""
+
+    def load() -> dict[int, frozenset[str]]:
+        table: dict[int, set[str]] = {}
+        for school_id, role in Membership.objects.filter(user=user).values_list("school_id", "role"):
+            table.setdefault(school_id, set()).add(role)
+        return {school_id: frozenset(roles) for school_id, roles in table.items()}
+
+    return memoized(("roles_by_school", user.pk), load)
+
+
+def trusts_administered_by(user) -> frozenset[int]:
+    return memoized(
+        ("trusts_administered_by", user.pk),
+        lambda: frozenset(Trust.admins.through.objects.filter(user_id=user.pk).values_list("trust_id", flat=True)),
+    )
 
 
 class Trust(models.Model):
@@ -71,8 +91,8 @@ class School(models.Model):
         if cache is None:
             cache = user._school_roles = {}
         if self.pk not in cache:
-            roles = set(self.memberships.filter(user=user).values_list("role", flat=True))
-            if self.trust_id and self.trust.admins.filter(pk=user.pk).exists():
+            roles = set(roles_by_school(user).get(self.pk, ()))
+            if self.trust_id and self.trust_id in trusts_administered_by(user):
                 roles.add(Role.TRUST_ADMIN)
             cache[self.pk] = frozenset(roles)
         return cache[self.pk]

@@ -36,6 +36,7 @@ from schoolgate.posts.models import (
     ReviewDecision,
     ScreeningResult,
 )
+from schoolgate.publiccache import public_pages_changed
 from schoolgate.schools.permissions import has_permission
 from schoolgate.schools.roles import LEADER_ROLES
 
@@ -273,6 +274,7 @@ def _record_published(delivery: Delivery, *, remote_id: str, url: str, by=None) 
         recorded_by=by,
     )
     post = Post.objects.select_for_update().select_related("author", "school").get(pk=delivery.post_id)
+    public_pages_changed(post.school_id)
     audit.log(
         "posts.delivery.published",
         actor=by or "system",

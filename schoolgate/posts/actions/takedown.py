@@ -29,6 +29,7 @@ from schoolgate.official_accounts.actions import record_connector_error
 from schoolgate.policy.models import settings_in_force
 from schoolgate.posts.actions.publishing import connection_problem
 from schoolgate.posts.models import Delivery, DeliveryStatus, Post, Takedown
+from schoolgate.publiccache import public_pages_changed
 from schoolgate.schools.permissions import PERMISSIONS, has_permission
 
 # A process holds a copy it is deleting this long; network calls time out long before (connectors/http.py).
@@ -77,6 +78,7 @@ def request_takedown(post: Post, *, reason: str, by=None, pupil=None) -> Takedow
         # Our own news page and feeds are ours to change at once.
         post.removed_at, post.removed_reason = now, reason.strip()
         post.save(update_fields=["removed_at", "removed_reason", "updated_at"])
+        public_pages_changed(post.school_id)
     audit.log(
         "posts.takedown.requested",
         actor=by or "system",
@@ -152,6 +154,7 @@ def _mark_removed(delivery: Delivery, *, by, note: str) -> bool:
         lease_expires_at=None,
     )
     if marked:
+        public_pages_changed(delivery.post.school_id)
         audit.log(
             "posts.delivery.removed",
             actor=by or "system",
@@ -300,5 +303,6 @@ def detach_deleted_photo(item) -> None:
 
     images = PostImage.objects.filter(media_item=item).select_related("post")
     images.update(deleted_note=f"The photo was deleted from the media library on {timezone.localdate():%-d %B %Y}.")
+    public_pages_changed(item.school_id)
     for post in {image.post for image in images if image.post.published_at and not image.post.removed_at}:
         request_takedown(post, reason="A photo in this post was deleted from the media library.")
