@@ -64,12 +64,15 @@ INSTALLED_APPS = [
     "schoolgate.screening",
     "schoolgate.notifications",
     "schoolgate.concerns",
+    "schoolgate.training",
+    "schoolgate.declarations",
     "schoolgate.home",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "schoolgate.requestmemo.RequestMemoMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -26,4 +26,6 @@ urlpatterns = [
     path("", include("schoolgate.media.urls")),
     path("", include("schoolgate.news.urls")),
     path("", include("schoolgate.concerns.urls")),
+    path("", include("schoolgate.training.urls")),
+    path("", include("schoolgate.declarations.urls")),
 ]

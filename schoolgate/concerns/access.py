@@ -46,10 +46,14 @@ def concern_settings(school) -> ConcernSettings:
     return found
 
 
-def reader_roles(school, audience: str) -> frozenset[str]:
-    table = concern_settings(school).readers or {}
-    roles = frozenset(table.get(audience) or DEFAULT_READERS[audience])
+def reader_roles_in(settings: ConcernSettings, audience: str) -> frozenset[str]:
+    """The roles that read an audience under these settings (the defaults where the table leaves it out)."""
+    roles = frozenset((settings.readers or {}).get(audience) or DEFAULT_READERS[audience])
     return roles - NEVER_READ.get(audience, frozenset())
+
+
+def reader_roles(school, audience: str) -> frozenset[str]:
+    return reader_roles_in(concern_settings(school), audience)
 
 
 def all_reader_roles(school) -> frozenset[str]:

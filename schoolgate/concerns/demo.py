@@ -6,14 +6,18 @@ import datetime as dt
 
 from django.utils import timezone
 
-from schoolgate.concerns import actions
-from schoolgate.concerns.models import Category, WhereKind
+from schoolgate.concerns import actions, retention
+from schoolgate.concerns.models import Category, Concern, Entry, SubjectKind, WhereKind
+from schoolgate.pupils.models import Pupil
 from schoolgate.schools.roles import Role
 
 
 def seed_demo_concerns(school, people: dict, pupils: list) -> list:
-    """1. a disclosure nobody has read yet; 2. personal-account contact, assessed, routed and the parent spoken to;
-    3. an allegation against a member of staff with the LADO clock running; 4. a data breach, closed with reasons."""
+    """1. a disclosure nobody has read yet; 2. personal-account contact, assessed, routed, led and the parent spoken
+    to; 3. an allegation against a member of staff with the LADO clock running; 4. a data breach, closed with
+    reasons; 5. an allegation routed to the allegations procedure, referred to the LADO, with a lead and an
+    action; 6. underage use, with the parents not yet contacted (the page asks for it); 7. a former pupil's
+    record from years ago, closed and now due for a retention review."""
     staff, dsl, head = people[Role.STAFF], people[Role.DSL], people[Role.HEADTEACHER]
     colleague = school.members_with_role(Role.STAFF).exclude(pk=staff.pk).first() or staff
     today = timezone.localdate()
@@ -42,6 +46,7 @@ def seed_demo_concerns(school, people: dict, pupils: list) -> list:
     actions.open_concern(contact, by=dsl)
     actions.add_entry(contact, by=dsl, kind="assessment", text="No risk to the child; boundaries reminder needed.")
     actions.add_entry(contact, by=dsl, kind="routed", procedure="behaviour", owner=dsl)
+    actions.add_entry(contact, by=dsl, kind="lead", owner=dsl)
     actions.add_entry(
         contact,
         by=dsl,
@@ -84,4 +89,98 @@ def seed_demo_concerns(school, people: dict, pupils: list) -> list:
     )
     actions.add_entry(breach, by=head, kind="closure", text="Logged as a breach.", reason="Contained; no further risk.")
     made.append(breach)
+    made.append(_referred_allegation(school, staff=staff, colleague=colleague, head=head))
+    made.append(_underage_use(school, reporter=colleague, dsl=dsl, pupil=pupils[min(2, len(pupils) - 1)]))
+    made.append(_former_pupils_record(school, reporter=staff, dsl=dsl))
     return made
+
+
+def _referred_allegation(school, *, staff, colleague, head):
+    allegation = actions.report_concern(
+        school,
+        by=colleague,
+        category=Category.COLLEAGUE_ABUSE,
+        text="A colleague posted insulting comments about me and another teacher in a local parents' Facebook group.",
+        happened_on=timezone.localdate() - dt.timedelta(days=1),
+        where_kind=WhereKind.ONLINE_OTHER,
+        network="facebook",
+        staff=[staff],
+    )
+    actions.open_concern(allegation, by=head)
+    actions.add_entry(
+        allegation, by=head, kind="assessment", text="Possible harassment of colleagues; allegations route."
+    )
+    actions.add_entry(allegation, by=head, kind="routed", procedure="allegations", owner=head)
+    actions.add_entry(allegation, by=head, kind="lead", owner=head, text="The headteacher leads, with HR advice.")
+    actions.add_entry(
+        allegation,
+        by=head,
+        kind="agency",
+        agency="lado",
+        agency_decision="referred",
+        occurred_at=timezone.now() - dt.timedelta(hours=3),
+        reference="LADO-2026-0412",
+        text="Discussed with the LADO by phone; advice to handle under the staff conduct procedure.",
+    )
+    actions.add_entry(
+        allegation,
+        by=head,
+        kind="action",
+        text="Meet the member of staff with HR to hear their account.",
+        owner=head,
+        due_on=timezone.localdate() + dt.timedelta(days=5),
+    )
+    subject = allegation.subjects.get(kind=SubjectKind.STAFF)
+    actions.record_staff_dates(subject, by=head, date_of_birth=dt.date(1978, 3, 14))
+    return allegation
+
+
+def _underage_use(school, *, reporter, dsl, pupil):
+    concern = actions.report_concern(
+        school,
+        by=reporter,
+        category=Category.UNDERAGE_USE,
+        text="A Year 5 pupil showed friends the TikTok account she posts dance videos on; she is 10.",
+        happened_on=timezone.localdate(),
+        where_kind=WhereKind.IN_PERSON,
+        network="tiktok",
+        pupils=[pupil],
+    )
+    actions.open_concern(concern, by=dsl)
+    actions.add_entry(concern, by=dsl, kind="assessment", text="No sign of contact from adults; parents to be told.")
+    actions.add_entry(concern, by=dsl, kind="lead", owner=dsl)
+    return concern
+
+
+def _former_pupils_record(school, *, reporter, dsl):
+    """A closed record of a pupil who left years ago: made through the actions, then dated back to when it
+    happened (demo data only: the app itself never changes an entry's dates)."""
+    former, _ = Pupil.objects.get_or_create(
+        school=school,
+        upn=f"{school.slug[:6].upper()}-HIST1",
+        defaults={"legal_forename": "Sam", "legal_surname": "Former", "date_of_birth": dt.date(1999, 5, 14)},
+    )
+    concern = actions.report_concern(
+        school,
+        by=reporter,
+        category=Category.BULLYING,
+        text="Name-calling about a pupil in a class group chat, shown to me by his mother.",
+        happened_on=timezone.localdate(),
+        where_kind=WhereKind.ONLINE_OTHER,
+        network="whatsapp",
+        pupils=[former],
+    )
+    actions.open_concern(concern, by=dsl)
+    actions.add_entry(concern, by=dsl, kind="routed", procedure="anti_bullying", owner=dsl)
+    actions.add_entry(
+        concern, by=dsl, kind="closure", text="Group chat closed by parents.", reason="Resolved with both families."
+    )
+    then = dt.datetime(2011, 3, 8, 10, 30, tzinfo=dt.UTC)
+    Concern.objects.filter(pk=concern.pk).update(
+        reported_at=then, happened_on=then.date(), first_read_at=then, closed_at=then + dt.timedelta(days=3)
+    )
+    for number, entry in enumerate(concern.entries.order_by("pk")):
+        Entry.objects.filter(pk=entry.pk).update(recorded_at=then + dt.timedelta(days=2 * number + 1))
+    Pupil.objects.filter(pk=former.pk).update(leaving_date=dt.date(2015, 7, 22))
+    retention.refresh_review_dates(Concern.objects.filter(pk=concern.pk))
+    return concern

@@ -11,6 +11,7 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -100,10 +101,23 @@ class Concern(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The handling as it stands, kept from the latest entry of each kind for the log and the page (RS-ROLE-1);
+    # the entries remain the record.
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    procedure = models.CharField(max_length=40, blank=True)
+    procedure_name = models.CharField(max_length=120, blank=True)
+    # When the record is next due for a retention review (concerns/retention.py), stored so the retention list
+    # is one indexed query; recomputed whenever what it depends on changes, and nightly.
+    review_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-reported_at", "-pk"]
-        indexes = [models.Index(fields=["school", "status", "-reported_at"])]
+        indexes = [
+            models.Index(fields=["school", "status", "-reported_at"]),
+            models.Index(fields=["school", "review_on"]),
+        ]
 
     def __str__(self) -> str:
         # Shown in the audit log and the admin: a reference only, never what the concern says.
@@ -140,6 +154,10 @@ class Subject(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # For the retention of an allegation against staff (until their normal pension age, or 10 years): set by a
+    # reader when known, never taken from anywhere else.
+    staff_date_of_birth = models.DateField(null=True, blank=True)
+    staff_pension_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
@@ -193,6 +211,15 @@ class EntryKind(models.TextChoices):
     OUTCOME = "outcome", "Decision or outcome"
     CLOSURE = "closure", "Closed"
     CORRECTION = "correction", "Correction"
+    LEAD = "lead", "Investigation lead"
+    NO_PARENT_CONTACT = "no_parent_contact", "Parents or carers not contacted"
+    REOPENED = "reopened", "Reopened"
+    RETENTION = "retention", "Retention review"
+
+
+# AW-CON-4: concerns about pupils' use that are shared with their parents or carers; such a concern is not closed
+# until the contact, or the reason there was none, is recorded.
+PARENT_CONTACT_CATEGORIES = frozenset({Category.UNDERAGE_USE, Category.INAPPROPRIATE_IMAGES})
 
 
 class Agency(models.TextChoices):
@@ -243,6 +270,7 @@ class Entry(models.Model):
     )
     due_on = models.DateField(null=True, blank=True, db_index=True)
     contact_method = models.CharField(max_length=10, choices=ContactMethod.choices, blank=True)
+    keep_until = models.DateField(null=True, blank=True)  # a retention review: kept, and reviewed again, then
     corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
 
     class Meta:
@@ -333,15 +361,36 @@ class ConcernSettings(models.Model):
     procedures = models.JSONField(default=list, blank=True)
     # RS-ROLE-1: who makes the initial assessment (empty: any reader of the concern).
     initial_assessment_role = models.CharField(max_length=32, choices=Role.choices, blank=True)
-    lado_referral_working_days = models.PositiveSmallIntegerField(default=1)
-    breach_notification_hours = models.PositiveSmallIntegerField(default=72)
+    lado_referral_working_days = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    # UK GDPR Art. 33: at most 72 hours.
+    breach_notification_hours = models.PositiveSmallIntegerField(
+        default=72, validators=[MinValueValidator(1), MaxValueValidator(72)]
+    )
     clock_warning_hours = models.PositiveSmallIntegerField(
-        default=6, help_text="Readers are told this many hours before a clock runs out."
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(48)],
+        help_text="Readers are told this many hours before a clock runs out.",
     )
     # Off by default: the LADO is the local authority's officer and works through school holidays, so a
     # closure week must not push a referral back (weekends and bank holidays always count as non-working).
     closures_stop_working_days = models.BooleanField(
         default=False, help_text="School closure days do not count as working days for the LADO clock."
+    )
+    # Retention (IRMS schools toolkit): a child protection record until the pupil's date of birth + 25 years; an
+    # allegation against staff until their normal pension age or 10 years from it, whichever is longer. The
+    # floors are the guidance's: a school may keep records longer, never shorter.
+    retention_pupil_years = models.PositiveSmallIntegerField(
+        default=25, validators=[MinValueValidator(25), MaxValueValidator(100)]
+    )
+    retention_staff_years = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(10), MaxValueValidator(100)]
+    )
+    # The normal pension age assumed when only a member of staff's date of birth is known (State Pension age,
+    # which the Teachers' Pension Scheme follows for service since 2015).
+    retention_pension_age = models.PositiveSmallIntegerField(
+        default=67, validators=[MinValueValidator(55), MaxValueValidator(75)]
     )
 
     class Meta:

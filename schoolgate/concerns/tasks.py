@@ -1,4 +1,5 @@
-"""The periodic sweep of concern clocks (LADO referral, ICO notification): warn before they run out."""
+"""Periodic concern jobs: the sweep of clocks (LADO referral, ICO notification) that warns before they run out,
+and the nightly refresh of retention review dates (a pupil's date of birth may have come in an import)."""
 
 from __future__ import annotations
 
@@ -11,3 +12,11 @@ def sweep_concern_clocks() -> int:
     from schoolgate.concerns.actions import sweep_clocks
 
     return sweep_clocks()
+
+
+@db_periodic_task(crontab(hour="2", minute="40"))
+def refresh_concern_review_dates() -> int:
+    from schoolgate.concerns.models import Concern
+    from schoolgate.concerns.retention import refresh_review_dates
+
+    return refresh_review_dates(Concern.objects.all())

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from schoolgate.concerns.views import dashboard_summary as concerns_summary
+from schoolgate.declarations.views import dashboard_summary as declarations_summary
 from schoolgate.home.models import WorkerHeartbeat
 from schoolgate.notifications.actions import mark_read
 from schoolgate.notifications.models import Notification
@@ -23,6 +24,7 @@ from schoolgate.schools.models import School
 from schoolgate.schools.permissions import permissions_for
 from schoolgate.schools.roles import Role
 from schoolgate.schools.views import school_for
+from schoolgate.training.views import dashboard_summary as training_summary
 
 
 @login_required
@@ -39,12 +41,14 @@ def dashboard(request, slug):
     today = timezone.localdate()
     can = permissions_for(request.user, school)
     versions = DocumentVersion.objects
-    current_policy = (
-        versions.at_school(school).current().filter(document__kind=DocumentKind.SOCIAL_MEDIA_POLICY).first()
-    )
+    # Every version in force here, read once: the policy's own card and the other documents' reviews.
+    in_force = list(versions.at_school(school).current())
+    current_policy = next((v for v in in_force if v.document.kind == DocumentKind.SOCIAL_MEDIA_POLICY), None)
     reviews = [
         (v, v.review_state(today))
-        for v in versions.at_school(school).current().exclude(document__kind=DocumentKind.SOCIAL_MEDIA_POLICY)
+        for v in in_force
+        # Factsheets' reviews show in the guidance library.
+        if v is not current_policy and v.document.kind in DocumentKind.values
     ]
     reviews = [(v, state) for v, state in reviews if state != "ok"]
     context = {
@@ -66,6 +70,10 @@ def dashboard(request, slug):
         "now": timezone.now(),
         # Counts and the nearest deadline only: the dashboard never shows what a concern says.
         "concerns": concerns_summary(request.user, school),
+        # The person's own training due soon or overdue (one query); counts for those who keep the records.
+        "training": training_summary(request.user, school, today),
+        # The member's own due declaration and a reviewer's waiting count: never what a declaration says.
+        "declarations": declarations_summary(request.user, school),
         "takedowns_open": Takedown.objects.open().filter(post__school=school).select_related("post")
         if can["posts_take_down"]
         else [],

@@ -1,16 +1,40 @@
-"""Render a policy version as HTML and PDF from the same template, so the two cannot drift apart."""
+"""Render a policy or guidance version as HTML and PDF from the same template, so the two cannot drift apart."""
 
 from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from schoolgate.policy.models import REQUIRED_APPROVER_ROLES, DocumentVersion
+from schoolgate.policy.models import DocumentVersion
 from schoolgate.policy.rules import describe_settings_by_enforcement
 from schoolgate.schools.roles import Role
 
 
-def document_context(version: DocumentVersion) -> dict:
+def text_blocks(text: str) -> list[dict]:
+    """The text as paragraphs and bulleted lists: a block's lines starting "- " are a list, led by any before them."""
+    blocks = []
+    for block in (b.strip() for b in text.replace("\r\n", "\n").split("\n\n")):
+        if not block:
+            continue
+        lines = block.split("\n")
+        items = [line.strip()[2:].strip() for line in lines if line.strip().startswith("- ")]
+        lead = "\n".join(line for line in lines if not line.strip().startswith("- ")).strip()
+        blocks.append({"text": lead, "items": items})
+    return blocks
+
+
+def _approvals(version: DocumentVersion) -> list[tuple[str, object]]:
+    """(who approves, their approval or None) as the document shows it."""
+    document = version.document
+    if not document.needs_every_approver:
+        given = list(version.valid_approvals())
+        if given:
+            return [(Role(approval.role).label, approval) for approval in given]
+        return [(" or ".join(Role(role).label for role in document.approver_roles), None)]
     approvals = {a.role: a for a in version.valid_approvals()}
+    return [(Role(role).label, approvals.get(role)) for role in document.approver_roles]
+
+
+def document_context(version: DocumentVersion) -> dict:
     enforced, recorded = (
         describe_settings_by_enforcement(version.settings) if version.document.has_settings else ([], [])
     )
@@ -22,7 +46,8 @@ def document_context(version: DocumentVersion) -> dict:
         "enforced_rules": enforced,
         "recorded_rules": recorded,
         "paragraphs": [p.strip() for p in version.text.split("\n\n") if p.strip()],
-        "approvals": [(Role(role).label, approvals.get(role)) for role in REQUIRED_APPROVER_ROLES],
+        "blocks": text_blocks(version.text),
+        "approvals": _approvals(version),
     }
 
 

@@ -1,4 +1,5 @@
-"""The draft form: the school's text plus the policy's settings (those Schoolgate enforces and those it records)."""
+"""The draft form: the school's text plus the policy's settings (those Schoolgate enforces and those it records);
+naming a new factsheet."""
 
 from __future__ import annotations
 
@@ -37,3 +38,9 @@ class PolicySettingsForm(forms.ModelForm):
 
     def recorded_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if not SETTING_RULES[name].enforced]
+
+
+class FactsheetForm(forms.Form):
+    title = forms.CharField(
+        label="Title", max_length=200, help_text="What it is about, as staff will see it in the library."
+    )

@@ -11,10 +11,18 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from schoolgate.requestmemo import memoized
 from schoolgate.schools.roles import Role
 
 # Who approves every new version (AW-LIFE-1): both approvals are recorded before it becomes current.
 REQUIRED_APPROVER_ROLES = (Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS)
+# Guidance (staff factsheets, the page for pupils and families) carries advice, not rules the governors set:
+# one approval from either of these, given by someone other than the person who opened the draft.
+GUIDANCE_APPROVER_ROLES = (Role.HEADTEACHER, Role.DSL)
+# Who is asked to read and confirm staff factsheets: everyone who works with pupils, volunteers included.
+GUIDANCE_READER_ROLES = frozenset(
+    {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF, Role.VOLUNTEER}
+)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -29,14 +37,26 @@ class DocumentKind(models.TextChoices):
     ACCEPTABLE_USE = "acceptable_use", "Acceptable use policy"
 
 
+class GuidanceKind(models.TextChoices):
+    """Guidance documents: versioned and approved like policies, but a school keeps many factsheets."""
+
+    FACTSHEET = "factsheet", "Staff guidance factsheet"
+    PUPIL_GUIDANCE = "pupil_guidance", "Staying safe online: for pupils and families"
+
+
 class Document(models.Model):
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="documents")
-    kind = models.CharField(max_length=32, choices=DocumentKind.choices)
+    kind = models.CharField(max_length=32, choices=[*DocumentKind.choices, *GuidanceKind.choices])
     title = models.CharField(max_length=200)
 
     class Meta:
-        ordering = ["school", "kind"]
-        constraints = [models.UniqueConstraint(fields=["school", "kind"], name="one_document_per_kind")]
+        ordering = ["school", "kind", "title"]
+        constraints = [
+            # One document of each policy kind (and one page for pupils); as many factsheets as the school needs.
+            models.UniqueConstraint(
+                fields=["school", "kind"], condition=~Q(kind="factsheet"), name="one_document_per_kind"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} — {self.school}"
@@ -44,6 +64,32 @@ class Document(models.Model):
     @property
     def has_settings(self) -> bool:
         return self.kind == DocumentKind.SOCIAL_MEDIA_POLICY
+
+    @property
+    def is_guidance(self) -> bool:
+        return self.kind in GuidanceKind.values
+
+    @property
+    def approver_roles(self) -> tuple[str, ...]:
+        return GUIDANCE_APPROVER_ROLES if self.is_guidance else REQUIRED_APPROVER_ROLES
+
+    @property
+    def needs_every_approver(self) -> bool:
+        """Policies need every approver role; guidance needs any one of them."""
+        return not self.is_guidance
+
+    @property
+    def draft_permission(self) -> str:
+        return "guidance.draft" if self.is_guidance else "policy.draft"
+
+    @property
+    def is_acknowledged(self) -> bool:
+        """Whether members confirm reading it: not the public page for pupils and families."""
+        return self.kind != GuidanceKind.PUPIL_GUIDANCE
+
+    def approvers_label(self) -> str:
+        labels = [Role(role).label.lower() for role in self.approver_roles]
+        return (" and " if self.needs_every_approver else " or ").join(f"the {label}" for label in labels)
 
     def current_version(self) -> DocumentVersion | None:
         return self.versions.filter(status=VersionStatus.CURRENT).first()
@@ -70,17 +116,27 @@ class DocumentVersionQuerySet(models.QuerySet):
 
     def awaiting_approval_by(self, user, school):
         """Drafts that still need an approval in a role the person holds at the school."""
-        roles = [role for role in REQUIRED_APPROVER_ROLES if role in school.roles_of(user)]
-        if not roles:
-            return self.none()
+        held = school.roles_of(user)
         given = VersionApproval.objects.filter(version=models.OuterRef("pk"), voided_at__isnull=True)
-        pending = Q()
-        for role in roles:
-            pending |= ~models.Exists(given.filter(role=role))
+        pending = Q(pk__in=[])
+        for role in (role for role in REQUIRED_APPROVER_ROLES if role in held):
+            pending |= Q(document__kind__in=DocumentKind.values) & ~models.Exists(given.filter(role=role))
+        if held & set(GUIDANCE_APPROVER_ROLES):
+            # Guidance waits for any one approver who did not open the draft.
+            pending |= Q(document__kind__in=GuidanceKind.values) & ~models.Exists(given) & ~Q(drafted_by=user.pk)
         return self.at_school(school).filter(status=VersionStatus.DRAFT).filter(pending)
 
     def unacknowledged_by(self, user, school):
-        return self.at_school(school).current().exclude(acknowledgements__user=user)
+        """The versions in force this person is asked to read and has not confirmed yet."""
+        versions = (
+            self.at_school(school)
+            .current()
+            .exclude(acknowledgements__user=user)
+            .exclude(document__kind=GuidanceKind.PUPIL_GUIDANCE)
+        )
+        if not school.roles_of(user) & GUIDANCE_READER_ROLES:
+            versions = versions.exclude(document__kind=GuidanceKind.FACTSHEET)
+        return versions
 
 
 class DocumentVersion(models.Model):
@@ -136,7 +192,10 @@ class DocumentVersion(models.Model):
 
     def missing_approver_roles(self) -> list[str]:
         approved = {a.role for a in self.valid_approvals()}
-        return [role for role in REQUIRED_APPROVER_ROLES if role not in approved]
+        roles = self.document.approver_roles
+        if not self.document.needs_every_approver:
+            return [] if approved & set(roles) else list(roles)
+        return [role for role in roles if role not in approved]
 
     def review_state(self, today: dt.date) -> str:
         """'ok', 'due' (within the reminder window) or 'overdue'."""
@@ -195,8 +254,11 @@ class CommentsDefault(models.TextChoices):
 
 class PolicySettingsQuerySet(models.QuerySet):
     def in_force_at(self, school) -> PolicySettings | None:
-        """The settings of the school's social media policy version in force, if any."""
-        return self.filter(version__document__school=school, version__status=VersionStatus.CURRENT).first()
+        """The settings of the school's social media policy version in force, if any (read once per GET)."""
+        return memoized(
+            ("policy_in_force", self.model, school.pk),
+            lambda: self.filter(version__document__school=school, version__status=VersionStatus.CURRENT).first(),
+        )
 
 
 def settings_in_force(school) -> PolicySettings:

@@ -475,6 +475,13 @@ def seed_demo() -> list[School]:
         from schoolgate.concerns.demo import seed_demo_concerns  # a higher app: imported where it is used
 
         seed_demo_concerns(school, people, pupils)
+        from schoolgate.declarations.demo import seed_demo_declarations  # a higher app: imported where it is used
+
+        seed_demo_declarations(school, people, pupils)
+        # After the declarations: training dates count from when people joined, which those set.
+        from schoolgate.training.demo import seed_demo_training  # a higher app: imported where it is used
+
+        seed_demo_training(school, people)
         audit.log("demo.seeded", actor="system", target=school)
         schools.append(school)
     return schools

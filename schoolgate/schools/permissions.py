@@ -43,6 +43,24 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # governors (who may not see pupil records) name the pupil in words and the safeguarding lead links the record.
     "concerns.choose_pupils": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF})
     | {Role.TRUST_ADMIN},
+    # How concerns are handled (who reads each kind, procedures, clocks, retention): the headteacher and the DSL.
+    # The table still never lets a headteacher read concerns about the headteacher (concerns/access.py).
+    "concerns.manage_settings": frozenset({Role.HEADTEACHER, Role.DSL}),
+    # Staff training (AW-STAFF-1): leaders and the safeguarding leads keep the records (record attendance, confirm
+    # what people record themselves, set courses); governors scrutinise them. Everyone sees their own.
+    "training.view_records": LEADER_ROLES | SAFEGUARDING_ROLES | GOVERNOR_ROLES,
+    "training.manage": LEADER_ROLES | SAFEGUARDING_ROLES,
+    # Staff factsheets and the pupils' page are written by leaders and the safeguarding leads; the headteacher or
+    # the DSL approves them (policy/models.py GUIDANCE_APPROVER_ROLES).
+    "guidance.draft": LEADER_ROLES | SAFEGUARDING_ROLES,
+    # Staff declarations (RS-SCOPE-2, RS-STAFF-1, AW-CON-5, AW-CON-6): every member of the school declares (not
+    # the trust's administrators, who are not its staff); the headteacher and the safeguarding leads keep the
+    # register of personal accounts and annual declarations; who reviews relationships and decides exceptions is
+    # in the school's declaration settings (declarations/access.py), and the headteacher sets those.
+    "declarations.declare": ALL_ROLES - {Role.TRUST_ADMIN},
+    "declarations.review": SAFEGUARDING_ROLES,
+    "declarations.choose_pupils": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF}),
+    "declarations.configure": frozenset({Role.HEADTEACHER}),
     "audit.view": frozenset(
         {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR, Role.TRUST_ADMIN}
     ),

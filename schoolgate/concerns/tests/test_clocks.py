@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from schoolgate.concerns import actions
+from schoolgate.concerns import access, actions
 from schoolgate.concerns.clocks import SchoolCalendar
 from schoolgate.concerns.models import Category, Clock, ConcernSettings
 from schoolgate.concerns.tests.helpers import SECRET, report
@@ -115,3 +115,23 @@ def test_it_shows_the_clocks_on_the_dsls_dashboard_without_content(client, cast)
     assert "deadline running" not in client.get(f"/s/{cast.school.slug}/").content.decode()
     detail = client.get(f"/s/{cast.school.slug}/concerns/{concern.pk}/")
     assert detail.status_code == 404
+
+
+def test_it_shows_the_nearest_deadline_and_its_kind_on_the_dashboard_card_cheaply(
+    client, cast, django_assert_max_num_queries
+):
+    from schoolgate.concerns.views import dashboard_summary
+
+    report(cast, category=Category.DATA_BREACH, text=SECRET)
+    report(cast, category=Category.STAFF_CONDUCT, staff=[cast.bob])
+    nearest = min(Clock.objects.all(), key=lambda c: c.due_at)
+    dsl = type(cast.dsl).objects.get(pk=cast.dsl.pk)
+    cast.school.roles_of(dsl)
+    access.concern_settings(cast.school)
+    with django_assert_max_num_queries(2):
+        summary = dashboard_summary(dsl, cast.school)
+    assert summary["clocks"] == 2 and summary["nearest"] == nearest.due_at
+    assert summary["nearest_kind"] == nearest.get_kind_display() and summary["unread"] == 2
+    client.force_login(cast.dsl)
+    page = client.get(f"/s/{cast.school.slug}/").content.decode()
+    assert f"2 deadlines running; the nearest ({nearest.get_kind_display()})" in page and SECRET not in page

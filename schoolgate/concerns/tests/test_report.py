@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from schoolgate.concerns import access, actions
+from schoolgate.concerns.actions import reporting
 from schoolgate.concerns.models import Audience, Category, Concern, Evidence, Subject, WhereKind
 from schoolgate.concerns.tests.helpers import SECRET, png, report
 from schoolgate.notifications.models import Notification
@@ -85,8 +86,8 @@ def test_it_accepts_a_pdf(cast):
 
 
 def test_it_refuses_a_huge_upload_and_keeps_the_words(client, cast, monkeypatch):
-    monkeypatch.setattr(actions, "MAX_EVIDENCE_BYTES", 1000)
-    monkeypatch.setattr(actions, "MAX_EVIDENCE_FILES", 1)
+    monkeypatch.setattr(reporting, "MAX_EVIDENCE_BYTES", 1000)
+    monkeypatch.setattr(reporting, "MAX_EVIDENCE_FILES", 1)
     client.force_login(cast.alice)
     big = SimpleUploadedFile("big.png", png().read() + b"\0" * 1_200_000, content_type="image/png")
     response = client.post(report_url(cast), {**form_data(), "evidence": [big]})

@@ -80,8 +80,19 @@ NOT_FOUND = frozenset({"404"})
 # about the headteacher) — concerns/access.py's defaults.
 CONCERN_READERS = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER})
 CONCERN_LOG_READERS = CONCERN_READERS | {Role.CHAIR_OF_GOVERNORS}
+# The readers of a concern about a member of staff: the headteacher and the DSL.
+STAFF_CONCERN_READERS = frozenset({Role.HEADTEACHER, Role.DSL})
 LEADERS = frozenset({Role.HEADTEACHER, Role.LEADERSHIP})
 SAFEGUARDING = frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL})
+# Declarations (declarations/access.py's defaults): relationships are reviewed by the DSL and deputies (the list is
+# open to the headteacher too, who reviews where nobody else can); exceptions are read by the member, the
+# headteacher (who decides) and the DSL (the list is open to the chair, who decides the headteacher's own).
+RELATIONSHIP_REVIEWERS = frozenset({Role.DSL, Role.DEPUTY_DSL})
+RELATIONSHIP_READERS = RELATIONSHIP_REVIEWERS | {"declarant"}
+RELATIONSHIP_LIST = RELATIONSHIP_REVIEWERS | {Role.HEADTEACHER}
+EXCEPTION_READERS = frozenset({Role.HEADTEACHER, Role.DSL, "declarant"})
+EXCEPTION_LIST = frozenset({Role.HEADTEACHER, Role.DSL, Role.CHAIR_OF_GOVERNORS})
+BAD_FORM = frozenset({"400"})
 
 
 def school_view(**kw) -> Rule:
@@ -143,6 +154,20 @@ EXPECTATIONS: dict[str, Rule | list[Rule]] = {
     "policy:public_pdf": Rule(get=PUBLIC, login_first=False),
     "policy:public_kind": Rule(get=PUBLIC, login_first=False, fixed={"kind": "social_media_policy"}),
     "policy:public_kind_pdf": Rule(get=PUBLIC, login_first=False, fixed={"kind": "social_media_policy"}),
+    # The guidance library: every member reads factsheets; leaders and the safeguarding leads write them (the
+    # headteacher or the DSL approves, through policy:approve); governors and leaders see who has read them.
+    "policy:library": Rule(get="policy.view"),
+    "policy:new_factsheet": Rule(
+        get="guidance.draft", post="guidance.draft", ok_post=frozenset({"302", "400"}), writes=GATE
+    ),
+    "policy:add_starter_factsheets": post_only("guidance.draft", writes=GATE),
+    "policy:guidance_acknowledgements": Rule(get="training.view_records"),
+    "policy:start_public_guidance": post_only("guidance.draft", writes=GATE),
+    "policy:start_guidance_version": post_only("guidance.draft", ids={"pk": "factsheet"}, writes=GATE),
+    "policy:edit_guidance": Rule(
+        get="guidance.draft", post="guidance.draft", ids={"pk": "guidance_draft"}, writes=GATE
+    ),
+    "policy:public_guidance": Rule(get=PUBLIC, login_first=False),
     # Audit
     "audit:log": Rule(get="audit.view"),
     # Official accounts
@@ -312,6 +337,126 @@ EXPECTATIONS: dict[str, Rule | list[Rule]] = {
         refused=NOT_FOUND,
         writes=CONCERN_READERS,
     ),
+    # A staff subject's dates (for retention): the readers of that concern; the probe's empty form changes nothing.
+    "concerns:staff_dates": post_only(
+        "school.view",
+        ids={"pk": "staff_concern", "subject_pk": "staff_subject_row"},
+        acts=STAFF_CONCERN_READERS,
+        refused=NOT_FOUND,
+        ok_post=frozenset({"302", "400"}),
+        writes=STAFF_CONCERN_READERS,
+    ),
+    # A person's chronology and its PDF: only over the concerns the reader reads (404 otherwise); each read is
+    # audited (a write on GET).
+    "concerns:pupil_chronology": school_view(
+        post=NOT_ALLOWED, ids={"pk": "pupil"}, sees=CONCERN_READERS, refused=NOT_FOUND
+    ),
+    "concerns:pupil_chronology_pdf": school_view(
+        post=NOT_ALLOWED, ids={"pk": "pupil"}, sees=CONCERN_READERS, refused=NOT_FOUND
+    ),
+    "concerns:staff_chronology": school_view(
+        post=NOT_ALLOWED, ids={"pk": "staff_subject"}, sees=STAFF_CONCERN_READERS, refused=NOT_FOUND
+    ),
+    "concerns:staff_chronology_pdf": school_view(
+        post=NOT_ALLOWED, ids={"pk": "staff_subject"}, sees=STAFF_CONCERN_READERS, refused=NOT_FOUND
+    ),
+    # The people with concerns and the retention list: for whoever reads some kind of concern, like the log.
+    "concerns:people": school_view(post=NOT_ALLOWED, sees=CONCERN_LOG_READERS),
+    "concerns:retention": school_view(post=NOT_ALLOWED, sees=CONCERN_LOG_READERS),
+    # The concern settings: the headteacher and the DSL; the probe's empty form is refused (400).
+    "concerns:settings": Rule(
+        get="concerns.manage_settings",
+        post="concerns.manage_settings",
+        ok_post=frozenset({"302", "400"}),
+        writes=GATE,
+    ),
+    # Training: everyone sees their own and records their own (a refused form is a 400); the records and the
+    # overdue list are for leaders, the safeguarding leads and governors; leaders and the safeguarding leads keep
+    # them. Declining a record needs a reason: the probe's empty one changes nothing.
+    "training:mine": school_view(),
+    "training:record_own": Rule(get="school.view", post="school.view", ok_post=frozenset({"302", "400"}), writes=GATE),
+    "training:privacy_check": Rule(
+        get="school.view", post="school.view", ok_post=frozenset({"302", "400"}), writes=GATE
+    ),
+    "training:overdue": Rule(get="training.view_records"),
+    "training:records": Rule(get="training.view_records"),
+    "training:attendance": Rule(
+        get="training.manage", post="training.manage", ok_post=frozenset({"302", "400"}), writes=GATE
+    ),
+    "training:confirm": post_only("training.manage", ids={"pk": "pending_completion"}, writes=GATE),
+    "training:decline": post_only("training.manage", ids={"pk": "pending_completion"}),
+    "training:courses": Rule(get="training.view_records"),
+    "training:new_course": Rule(
+        get="training.manage", post="training.manage", ok_post=frozenset({"302", "400"}), writes=GATE
+    ),
+    "training:edit_course": Rule(
+        get="training.manage",
+        post="training.manage",
+        ids={"pk": "course"},
+        ok_post=frozenset({"302", "400"}),
+        writes=GATE,
+    ),
+    "training:settings": Rule(
+        get="training.manage", post="training.manage", ok_post=frozenset({"302", "400"}), writes=GATE
+    ),
+    # Staff declarations: every member declares for themselves (not the trust's administrators), and a member's
+    # own records are theirs alone to change (anyone else: 404). A relationship is read by its declarant and the
+    # reviewers (the DSL and deputies), an exception by the member, the headteacher and the DSL (anyone else: 404,
+    # so nobody learns one exists); the headteacher alone decides an exception. Empty forms are refused (400).
+    "declarations:mine": Rule(get="declarations.declare", post=NOT_ALLOWED),
+    "declarations:annual": Rule(get="declarations.declare", post="declarations.declare", ok_post=BAD_FORM),
+    "declarations:register": Rule(get="declarations.review", post=NOT_ALLOWED),
+    "declarations:settings": Rule(get="declarations.configure", post="declarations.configure", ok_post=BAD_FORM),
+    "declarations:add_account": Rule(get="declarations.declare", post="declarations.declare", ok_post=BAD_FORM),
+    "declarations:edit_account": Rule(
+        get="declarations.declare",
+        post="declarations.declare",
+        ids={"pk": "personal_account"},
+        owner="declarant",
+        ok_post=BAD_FORM,
+    ),
+    "declarations:withdraw_account": post_only(
+        "declarations.declare", ids={"pk": "personal_account"}, owner="declarant", writes=frozenset({"declarant"})
+    ),
+    "declarations:relationships": school_view(post=NOT_ALLOWED, sees=RELATIONSHIP_LIST),
+    "declarations:declare_relationship": Rule(
+        get="declarations.declare", post="declarations.declare", ok_post=BAD_FORM
+    ),
+    "declarations:relationship": school_view(
+        post=NOT_ALLOWED, ids={"pk": "relationship"}, sees=RELATIONSHIP_READERS, refused=NOT_FOUND
+    ),
+    # A reviewer's refused review shows the declaration again, and that read is audited (a write).
+    "declarations:review_relationship": post_only(
+        "school.view",
+        ids={"pk": "relationship"},
+        acts=RELATIONSHIP_REVIEWERS,
+        refused=frozenset({"403", "404"}),
+        ok_post=BAD_FORM,
+        writes=RELATIONSHIP_REVIEWERS,
+    ),
+    "declarations:withdraw_relationship": post_only(
+        "declarations.declare", ids={"pk": "relationship"}, owner="declarant", writes=frozenset({"declarant"})
+    ),
+    "declarations:exceptions": school_view(post=NOT_ALLOWED, sees=EXCEPTION_LIST),
+    "declarations:request_exception": Rule(get="declarations.declare", post="declarations.declare", ok_post=BAD_FORM),
+    "declarations:exception": school_view(
+        post=NOT_ALLOWED, ids={"pk": "contact_exception"}, sees=EXCEPTION_READERS, refused=NOT_FOUND
+    ),
+    "declarations:decide_exception": post_only(
+        "school.view",
+        ids={"pk": "contact_exception"},
+        data={
+            "decision": "approve",
+            "reason": "Agreed for the team's fixtures.",
+            "expires_on": (timezone.localdate() + dt.timedelta(days=20)).isoformat(),
+        },
+        acts=frozenset({Role.HEADTEACHER}),
+        refused=frozenset({"403", "404"}),
+        writes=frozenset({Role.HEADTEACHER}),
+    ),
+    "declarations:withdraw_exception": post_only(
+        "declarations.declare", ids={"pk": "contact_exception"}, owner="declarant", writes=frozenset({"declarant"})
+    ),
 }
 
 # allauth's pages. Logged-out pages send people who are already in onwards; the rest need a login.
@@ -437,6 +582,16 @@ VISIBLE_TO = {
     "escrow": (),
     # What a concern says: its readers, and the member of staff who reported it.
     "concern": (*CONCERN_READERS, "reporter"),
+    # What a concern about a member of staff says: the headteacher and the DSL (who reported it).
+    "staffconcern": tuple(STAFF_CONCERN_READERS),
+    # A member's personal account: the member, and the keepers of the declarations register.
+    "handle": ("declarations.review", "declarant"),
+    # A relationship with a pupil's family: its declarant and the reviewers.
+    "relationship": (*RELATIONSHIP_REVIEWERS, "declarant"),
+    # A request for contact on a personal account: the member, the headteacher and the DSL.
+    "exception": (Role.HEADTEACHER, Role.DSL, "declarant"),
+    # A "no" on the annual declaration: only the readers of the concern it opens (about staff: head and DSL).
+    "explanation": (Role.HEADTEACHER, Role.DSL),
 }
 
 
@@ -520,6 +675,7 @@ def _populate(key: str, cast) -> dict:
     """One school's objects: each kind of thing a URL can name, with marker text where a role may not see it."""
     from schoolgate.audit import actions as audit
     from schoolgate.concerns import actions as concern_actions
+    from schoolgate.declarations import actions as declaration_actions
     from schoolgate.media import actions as media_actions
     from schoolgate.media.models import signed_link
     from schoolgate.media.tests.photos import jpeg_with_everything
@@ -531,6 +687,7 @@ def _populate(key: str, cast) -> dict:
     from schoolgate.pupils import actions as pupil_actions
     from schoolgate.pupils.models import Carer, CarerLink, ConsentChannel, ConsentDecision, ConsentUse, Pupil
     from schoolgate.schools.models import Closure
+    from schoolgate.training import actions as training_actions
 
     school, now = cast.school, timezone.now()
     pupil = Pupil.objects.create(
@@ -619,6 +776,13 @@ def _populate(key: str, cast) -> dict:
         data=b"UPN,Legal forename,Legal surname,Year group\nX1,Bea,Jones,Year 4\n",
     )
     draft_version = policy_actions.start_new_version(cast.policy.document, by=cast.head)
+    guidance_draft = policy_actions.create_factsheet(
+        school, by=cast.head, title="Privacy settings", text="Friends only."
+    )
+    training_actions.ensure_defaults(school)
+    pending_completion = training_actions.record_own_completion(
+        school.courses.get(kind="induction"), by=cast.alice, completed_on=timezone.localdate()
+    )
     closure = Closure.objects.create(
         school=school, starts_on=timezone.localdate(), ends_on=timezone.localdate(), label="INSET day"
     )
@@ -634,6 +798,41 @@ def _populate(key: str, cast) -> dict:
         where_kind="online_other",
         pupils=[pupil],
         files=[SimpleUploadedFile("screenshot.png", _png(), "image/png")],
+    )
+    # A concern about a member of staff (Bob), for the staff chronology: read by the headteacher and the DSL only.
+    staff_concern = concern_actions.report_concern(
+        school,
+        by=cast.dsl,
+        category="staff_conduct",
+        text=f"A post by a colleague: {marker(key, 'staffconcern')}",
+        happened_on=timezone.localdate(),
+        where_kind="personal_account",
+        staff=[cast.bob],
+    )
+    # Alice's declarations: a personal account, a relationship, a request for contact, and a "no" to the annual
+    # declaration (which opens a concern about her).
+    personal_account = declaration_actions.declare_personal_account(
+        school,
+        by=cast.alice,
+        network="instagram",
+        handle=f"@{marker(key, 'handle')}",
+        mention="My bio names the school",
+        disclaimer_confirmed=True,
+    )
+    relationship = declaration_actions.declare_relationship(
+        school, by=cast.alice, kind="family", text=f"My niece {marker(key, 'relationship')} is in Year 4"
+    )
+    contact_exception = declaration_actions.request_exception(
+        school,
+        by=cast.alice,
+        network="whatsapp",
+        contact_kind="carer",
+        who=marker(key, "exception"),
+        reason=f"I coach her son's team: {marker(key, 'exception')}",
+        needed_until=timezone.localdate() + dt.timedelta(days=30),
+    )
+    declared_no = declaration_actions.make_annual_declaration(
+        school, by=cast.alice, answer="no", explanation=f"I follow {marker(key, 'explanation')}"
     )
     audit.log(
         "safeguarding.concern_noted",
@@ -662,6 +861,10 @@ def _populate(key: str, cast) -> dict:
         "import_run": run.pk,
         "policy_version": cast.policy.pk,
         "draft_version": draft_version.pk,
+        "factsheet": guidance_draft.document_id,
+        "guidance_draft": guidance_draft.pk,
+        "course": pending_completion.course_id,
+        "pending_completion": pending_completion.pk,
         "closure": closure.pk,
         "membership": cast.school.memberships.get(user=cast.volunteer).pk,
         "notification": notification.pk,
@@ -669,6 +872,14 @@ def _populate(key: str, cast) -> dict:
         "subscriber_token": _subscriber_token(school),
         "concern": concern.pk,
         "evidence": concern.evidence.get().pk,
+        "staff_concern": staff_concern.pk,
+        "staff_subject": cast.bob.pk,
+        "staff_subject_row": staff_concern.subjects.get().pk,
+        "declarant": cast.alice.pk,
+        "personal_account": personal_account.pk,
+        "relationship": relationship.pk,
+        "contact_exception": contact_exception.pk,
+        "declaration_concern": declared_no.concern_id,
     }
 
 
@@ -692,6 +903,7 @@ def build_world() -> World:
     objects = {key: _populate(key, cast) for key, cast in casts.items()}
     for cast in casts.values():
         cast.school.concern_reporter_pk = cast.alice.pk  # who may read their own concern's words (VISIBLE_TO)
+        cast.school.declarant_pk = cast.alice.pk  # who made the world's declarations (VISIBLE_TO)
     a, b = casts["a"], casts["b"]
     principals = [
         Principal("head", a.head, "a"),
@@ -809,6 +1021,8 @@ def holds(spec, principal: Principal, school, objects: dict, rule: Rule) -> bool
 
         if Concern.objects.filter(pk=objects.get(rule.ids.get("pk")), reported_by=user).exists():
             return True
+    if "declarant" in spec and user.pk == objects.get("declarant"):
+        return True
     if "authorised" in spec:
         from schoolgate.official_accounts.models import OfficialAccount
 
@@ -818,7 +1032,7 @@ def holds(spec, principal: Principal, school, objects: dict, rule: Rule) -> bool
     return any(
         (item in PERMISSIONS and has_permission(user, school, item)) or item in roles
         for item in spec
-        if item not in {"author", "authorised", "reporter"}
+        if item not in {"author", "authorised", "reporter", "declarant"}
     )
 
 
@@ -854,6 +1068,7 @@ def allowed_to_see(principal: Principal, kind: str, marker_school, url_school, *
         (item in PERMISSIONS and has_permission(principal.user, marker_school, item))
         or item in roles
         or (item == "reporter" and principal.user.pk == marker_school.concern_reporter_pk)
+        or (item == "declarant" and principal.user.pk == marker_school.declarant_pk)
         for item in VISIBLE_TO[kind]
     )
 

@@ -347,6 +347,10 @@ def test_it_finds_no_other_schools_object_through_own_schools_urls(world, method
         ("volunteer", "/s/matrix-a/accounts/", "account"),
         ("other_school_head", "/s/matrix-b/pupils/", "pupil"),
         ("dsl", "/s/matrix-a/concerns/{concern}/", "concern"),
+        ("deputy_dsl", "/s/matrix-a/declarations/register/", "handle"),
+        ("dsl", "/s/matrix-a/declarations/relationships/{relationship}/", "relationship"),
+        ("head", "/s/matrix-a/declarations/exceptions/{contact_exception}/", "exception"),
+        ("head", "/s/matrix-a/concerns/{declaration_concern}/", "explanation"),
     ],
 )
 def test_it_finds_the_markers_where_they_belong(world, who, path, kind):

@@ -14,9 +14,18 @@ from schoolgate.testing import make_school, make_user
 pytestmark = pytest.mark.django_db
 
 EVERYONE = {"school.view", "policy.view", "accounts.propose", "concerns.report"}
+# Leaders and the safeguarding leads keep staff training records and write guidance; governors see the records.
+TRAINING_KEEPERS = {"training.view_records", "training.manage", "guidance.draft"}
+# Every member of the school makes staff declarations (the trust's administrators are not its staff); the
+# headteacher and the safeguarding leads keep the register; those who work with pupils choose them from the roster.
+DECLARES = {"declarations.declare"}
+DECLARATION_KEEPERS = DECLARES | {"declarations.review", "declarations.choose_pupils"}
 # The permission table as the policy reads it: what each role may do at its own school.
 EXPECTED = {
     Role.HEADTEACHER: EVERYONE
+    | TRAINING_KEEPERS
+    | DECLARATION_KEEPERS
+    | {"declarations.configure"}
     | {
         "school.manage_members",
         "school.manage_closures",
@@ -35,14 +44,22 @@ EXPECTED = {
         "pupils.consent",
         "news.view_subscribers",
         "concerns.choose_pupils",
+        "concerns.manage_settings",
     },
     Role.DSL: EVERYONE
+    | TRAINING_KEEPERS
+    | DECLARATION_KEEPERS
     | {"audit.view", "audit.view_restricted", "posts.review", "posts.take_down", "pupils.view", "pupils.consent"}
-    | {"media.upload", "media.delete", "concerns.choose_pupils"},
+    | {"media.upload", "media.delete", "concerns.choose_pupils", "concerns.manage_settings"},
     Role.DEPUTY_DSL: EVERYONE
+    | TRAINING_KEEPERS
+    | DECLARATION_KEEPERS
     | {"audit.view", "audit.view_restricted", "posts.review", "posts.take_down", "pupils.view", "pupils.consent"}
     | {"media.upload", "media.delete", "concerns.choose_pupils"},
     Role.LEADERSHIP: EVERYONE
+    | TRAINING_KEEPERS
+    | DECLARES
+    | {"declarations.choose_pupils"}
     | {
         "school.manage_closures",
         "policy.draft",
@@ -59,10 +76,15 @@ EXPECTED = {
         "news.view_subscribers",
         "concerns.choose_pupils",
     },
-    Role.STAFF: EVERYONE | {"posts.review", "media.upload", "concerns.choose_pupils"},
-    Role.VOLUNTEER: EVERYONE,
-    Role.GOVERNOR: EVERYONE | {"policy.view_acknowledgements", "audit.view"},
-    Role.CHAIR_OF_GOVERNORS: EVERYONE | {"policy.view_acknowledgements", "audit.view"},
+    Role.STAFF: EVERYONE
+    | DECLARES
+    | {"declarations.choose_pupils"}
+    | {"posts.review", "media.upload", "concerns.choose_pupils"},
+    Role.VOLUNTEER: EVERYONE | DECLARES,
+    Role.GOVERNOR: EVERYONE | DECLARES | {"policy.view_acknowledgements", "audit.view", "training.view_records"},
+    Role.CHAIR_OF_GOVERNORS: EVERYONE
+    | DECLARES
+    | {"policy.view_acknowledgements", "audit.view", "training.view_records"},
     Role.TRUST_ADMIN: EVERYONE
     | {
         "school.manage_members",

@@ -20,6 +20,9 @@ ENCRYPTED_COLUMNS = [
     ("concerns.Concern", ["content_encrypted"]),
     ("concerns.Evidence", ["name_encrypted", "data_encrypted"]),
     ("concerns.Entry", ["body_encrypted"]),
+    ("declarations.RelationshipDeclaration", ["text_encrypted"]),
+    ("declarations.RelationshipReview", ["notes_encrypted"]),
+    ("declarations.ContactException", ["who_encrypted", "reason_encrypted", "decision_reason_encrypted"]),
 ]
 
 
