@@ -38,15 +38,7 @@ from schoolgate.policy.models import add_months
 from schoolgate.pupils.models import Pupil
 from schoolgate.schools.permissions import has_permission
 from schoolgate.schools.roles import Role
-from schoolgate.schools.views import oversized_body, school_for
-
-
-def _errors_to_form(error: ValidationError, form) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
+from schoolgate.schools.views import errors_to_form, oversized_body, school_for
 
 
 def _readable(request, school, pk) -> Concern:
@@ -96,7 +88,7 @@ def report(request, slug):
                     files=data["evidence"],
                 )
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 return redirect("concerns:receipt", slug, concern.pk)
         status = 400
@@ -214,7 +206,7 @@ def add_entry(request, slug, pk):
         try:
             actions.add_entry(concern, by=request.user, **{k: v for k, v in data.items() if v not in (None, "")})
         except ValidationError as error:
-            _errors_to_form(error, form)
+            errors_to_form(error, form)
         else:
             messages.success(request, "Recorded.")
             return redirect("concerns:detail", slug, pk)
@@ -241,7 +233,7 @@ def staff_dates(request, slug, pk, subject_pk):
                 subject, by=request.user, date_of_birth=data["date_of_birth"], pension_on=data["pension_on"]
             )
         except ValidationError as error:
-            _errors_to_form(error, form)
+            errors_to_form(error, form)
         else:
             messages.success(request, f"Dates recorded for {subject.user.full_name}; the review date follows them.")
             return redirect("concerns:detail", slug, pk)
@@ -446,7 +438,7 @@ def concern_settings(request, slug):
                     **{name: data[name] for name in actions.configure.NUMBERS},
                 )
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 messages.success(request, "Concern settings saved. They apply to every concern from now on.")
                 return redirect("concerns:settings", slug)

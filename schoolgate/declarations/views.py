@@ -40,15 +40,7 @@ from schoolgate.declarations.models import (
     RelationshipStatus,
 )
 from schoolgate.schools.permissions import has_permission
-from schoolgate.schools.views import school_for
-
-
-def _errors_to_form(error: ValidationError, form) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
+from schoolgate.schools.views import errors_to_form, school_for
 
 
 def _own(model, request, school, pk, owner_field: str):
@@ -106,7 +98,7 @@ def annual(request, slug):
                     explanation=form.cleaned_data["explanation"],
                 )
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 if declaration.concern_id:
                     messages.success(
@@ -149,7 +141,7 @@ def add_account(request, slug):
             try:
                 actions.declare_personal_account(school, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 messages.success(request, "Personal account declared.")
                 return redirect("declarations:mine", slug)
@@ -169,7 +161,7 @@ def edit_account(request, slug, pk):
             try:
                 actions.update_personal_account(account, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 messages.success(request, "Declaration updated.")
                 return redirect("declarations:mine", slug)
@@ -247,7 +239,7 @@ def declare_relationship(request, slug):
             try:
                 declaration = actions.declare_relationship(school, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 messages.success(request, "Thank you: your declaration has gone to the people who review them.")
                 return redirect("declarations:relationship", slug, declaration.pk)
@@ -312,7 +304,7 @@ def review_relationship(request, slug, pk):
         try:
             actions.review_relationship(declaration, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(error, form)
+            errors_to_form(error, form)
         else:
             messages.success(request, "Review recorded.")
             return redirect("declarations:relationship", slug, pk)
@@ -353,7 +345,7 @@ def request_exception(request, slug):
             try:
                 exception = actions.request_exception(school, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 messages.success(request, "Your request has gone to the person who decides.")
                 return redirect("declarations:exception", slug, exception.pk)
@@ -424,7 +416,7 @@ def decide_exception(request, slug, pk):
                 expires_on=data["expires_on"],
             )
         except ValidationError as error:
-            _errors_to_form(error, form)
+            errors_to_form(error, form)
         else:
             messages.success(request, "Decision recorded.")
             return redirect("declarations:exception", slug, pk)
@@ -461,7 +453,7 @@ def settings_page(request, slug):
             try:
                 actions.update_settings(school, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 messages.success(request, "Declaration settings saved.")
                 return redirect("declarations:settings", slug)

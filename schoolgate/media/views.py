@@ -19,7 +19,7 @@ from schoolgate.media.forms import SOURCE_SUGGESTIONS, AddFaceForm, DeleteForm, 
 from schoolgate.media.models import FILE_MISSING, Face, FaceDecision, MediaItem, MediaStatus, file_missing
 from schoolgate.pupils.models import Pupil
 from schoolgate.schools.permissions import has_permission, permissions_for
-from schoolgate.schools.views import oversized_body, school_for
+from schoolgate.schools.views import errors_to_form, oversized_body, school_for
 
 PAGE_SIZE = 48
 ORIGINAL_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heif": "image/heic"}
@@ -49,14 +49,6 @@ def _visible_item(request, school, pk) -> MediaItem:
     if item.status != MediaStatus.READY and not may_see_undecided(request.user, school):
         raise PermissionDenied(NOT_DECIDED_YET)
     return item
-
-
-def _errors_to_form(error: ValidationError, form) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _pupil_choices(school, face: Face | None = None):
@@ -115,7 +107,7 @@ def upload(request, slug):
                     alt_text=data["alt_text"],
                 )
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 faces = item.faces.count()
                 if faces:
@@ -240,7 +232,7 @@ def delete(request, slug, pk):
         try:
             actions.delete_media(item, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _errors_to_form(error, form)
+            errors_to_form(error, form)
         else:
             messages.success(request, "The photo and every copy made from it have been deleted.")
             return redirect("media:library", slug)

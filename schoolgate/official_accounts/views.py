@@ -35,7 +35,7 @@ from schoolgate.official_accounts.models import Connection, ConnectionStatus, OA
 from schoolgate.policy.models import PolicySettings
 from schoolgate.schools.models import School
 from schoolgate.schools.permissions import has_permission, has_role
-from schoolgate.schools.views import school_for
+from schoolgate.schools.views import errors_to_form, school_for
 
 OAUTH_SESSION_KEY = "schoolgate.oauth"
 logger = logging.getLogger(__name__)
@@ -43,14 +43,6 @@ logger = logging.getLogger(__name__)
 
 def _account(school, pk) -> OfficialAccount:
     return get_object_or_404(OfficialAccount.objects.select_related("school"), pk=pk, school=school)
-
-
-def _errors_to_form(error: ValidationError, form) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _capabilities(network: str) -> list[dict]:
@@ -107,7 +99,7 @@ def propose(request, slug):
         try:
             account = actions.propose_account(school, by=request.user, data=form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(error, form)
+            errors_to_form(error, form)
         else:
             messages.success(request, "Proposal recorded. The approver has been told.")
             return redirect("official_accounts:detail", slug, account.pk)
@@ -258,7 +250,7 @@ def reveal_login(request, slug, pk):
         try:
             revealed = actions.reveal_login(account, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(error, form)
+            errors_to_form(error, form)
     response = render(
         request,
         "official_accounts/reveal.html",

@@ -31,6 +31,15 @@ def school_for(request, slug: str, permission: str) -> School:
     return school
 
 
+def errors_to_form(error: ValidationError, form) -> None:
+    """An action's refusal shown on the form: each message beside its field, the rest above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
 def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from schoolgate.policy.models import DocumentVersion, GuidanceKind
 from schoolgate.schools.permissions import has_permission, permissions_for
-from schoolgate.schools.views import school_for
+from schoolgate.schools.views import errors_to_form, school_for
 from schoolgate.training import actions
 from schoolgate.training.due import compute_dues
 from schoolgate.training.forms import (
@@ -32,14 +32,6 @@ from schoolgate.training.privacy import ITEMS, Answer
 
 # The dashboard shows a person what falls due within this many days (and everything overdue).
 DASHBOARD_WINDOW_DAYS = 30
-
-
-def _errors_to_form(error: ValidationError, form) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _with_states(dues, today: dt.date, soon_days: int) -> list[dict]:
@@ -92,7 +84,7 @@ def record_own(request, slug):
                     data["course"], by=request.user, completed_on=data["completed_on"], note=data["note"]
                 )
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 messages.success(request, "Recorded. It counts once a leader or safeguarding lead confirms it.")
                 return redirect("training:mine", slug)
@@ -114,7 +106,7 @@ def privacy_check(request, slug):
             try:
                 actions.complete_privacy_check(school, by=request.user, answers=form.cleaned_data)
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 to_do = [item for item in ITEMS if form.cleaned_data[item.key] == Answer.NOT_YET]
                 messages.success(
@@ -231,7 +223,7 @@ def attendance(request, slug):
                     note=data["note"],
                 )
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 mine = [c for c in made if c.user_id == request.user.pk]
                 messages.success(
@@ -304,7 +296,7 @@ def _course_form(request, school, course: Course | None):
             try:
                 actions.save_course(school, by=request.user, course=course, **form.cleaned_data)
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 messages.success(request, "Course saved. Everyone's due dates follow it.")
                 return redirect("training:courses", school.slug)
@@ -337,7 +329,7 @@ def training_settings(request, slug):
             try:
                 actions.save_settings(school, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _errors_to_form(error, form)
+                errors_to_form(error, form)
             else:
                 messages.success(request, "Training settings saved.")
                 return redirect("training:courses", slug)
