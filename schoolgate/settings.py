@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "schoolgate.concerns",
     "schoolgate.training",
     "schoolgate.declarations",
+    "schoolgate.inbox",
     "schoolgate.home",
 ]
 
@@ -229,6 +230,11 @@ NETWORK_APPS = {
     }
     for network in ("facebook", "instagram", "x")
 }
+# Meta's webhooks (Facebook Page feed, Instagram comments and mentions) arrive at /hooks/meta/, signed with the
+# Facebook or Instagram app secret above; this is the verify token typed into the app's webhook settings (unset:
+# Meta's verification is refused). Bodies over the cap are refused unread.
+META_WEBHOOK_VERIFY_TOKEN = os.getenv("SCHOOLGATE_META_WEBHOOK_VERIFY_TOKEN", "")
+META_WEBHOOK_MAX_BYTES = envint("SCHOOLGATE_META_WEBHOOK_MAX_BYTES", 512 * 1024)
 
 # Server addresses people type (a Bluesky server, a Mastodon instance) are called from inside this host's
 # network, so private, loopback, link-local and reserved addresses are refused (connectors/addresses.py)

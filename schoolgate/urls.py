@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("schoolgate.concerns.urls")),
     path("", include("schoolgate.training.urls")),
     path("", include("schoolgate.declarations.urls")),
+    path("", include("schoolgate.inbox.urls")),
 ]

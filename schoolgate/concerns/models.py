@@ -83,8 +83,12 @@ def _unseal(token: str) -> dict:
 
 class Concern(models.Model):
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="concerns")
-    # PROTECT: a safeguarding record keeps who made it (leavers are deactivated, not deleted).
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # PROTECT: a safeguarding record keeps who made it (leavers are deactivated, not deleted). Empty only when no
+    # person reported it: Schoolgate's screening found it on an official account, and `source` says so.
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=200, blank=True)
     reported_at = models.DateTimeField(default=timezone.now, db_index=True)
     happened_on = models.DateField()
     happened_time = models.TimeField(null=True, blank=True)
@@ -118,6 +122,11 @@ class Concern(models.Model):
             models.Index(fields=["school", "status", "-reported_at"]),
             models.Index(fields=["school", "review_on"]),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reported_by__isnull=False) | ~Q(source=""), name="concern_has_a_reporter_or_source"
+            )
+        ]
 
     def __str__(self) -> str:
         # Shown in the audit log and the admin: a reference only, never what the concern says.
@@ -126,6 +135,11 @@ class Concern(models.Model):
     @property
     def reference(self) -> str:
         return f"C-{self.pk:05d}"
+
+    @property
+    def reported_by_label(self) -> str:
+        """Who reported it, as the concern's pages say it: a person, or what found it."""
+        return self.reported_by.full_name if self.reported_by_id else self.source
 
     @property
     def content(self) -> dict:

@@ -249,11 +249,16 @@ def evidence_file(request, slug, pk, evidence_pk):
     evidence = get_object_or_404(Evidence, pk=evidence_pk, concern=concern)
     data = actions.open_evidence(evidence, by=request.user)
     response = HttpResponse(data, content_type=evidence.content_type)
-    # A PDF is downloaded, not shown in the browser's viewer; no copy is kept anywhere on the way.
-    disposition = "attachment" if evidence.content_type == "application/pdf" else "inline"
-    extension = {"application/pdf": "pdf", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}.get(
-        evidence.content_type, "jpg"
-    )
+    # A PDF (or the network's own record of an item on an official account, JSON) is downloaded, not shown in the
+    # browser; no copy is kept anywhere on the way.
+    disposition = "attachment" if evidence.content_type in ("application/pdf", "application/json") else "inline"
+    extension = {
+        "application/pdf": "pdf",
+        "application/json": "json",
+        "image/png": "png",
+        "image/webp": "webp",
+        "image/heic": "heic",
+    }.get(evidence.content_type, "jpg")
     response["Content-Disposition"] = f'{disposition}; filename="evidence-{evidence.pk}.{extension}"'
     response["Cache-Control"] = "private, no-store"
     return response

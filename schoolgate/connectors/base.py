@@ -22,12 +22,51 @@ class Capability(StrEnum):
     BLOCK = "block", "Block an account"
     MUTE = "mute", "Mute an account"
     REPORT = "report", "Report content to the network"
+    UNHIDE = "unhide", "Show a hidden reply again"
+    UNBLOCK = "unblock", "Unblock an account"
+    UNMUTE = "unmute", "Unmute an account"
+    READ_MESSAGES = "read_messages", "Read private messages"
 
     def __new__(cls, value: str, label: str = ""):
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
         return member
+
+
+class ItemKind(StrEnum):
+    """What reached the account: the inbox treats each kind by its own rules."""
+
+    REPLY = "reply", "Replies to our posts"  # a reply to our post or thread
+    COMMENT = "comment", "Comments on our posts"  # Facebook/Instagram comment (or reply to one) on our post
+    MENTION = "mention", "Mentions of the account"
+    QUOTE = "quote", "Quotes of our posts"
+    MESSAGE = "message", "Private messages"  # a direct message
+
+    def __new__(cls, value: str, label: str = ""):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+READ_HOWS = ("poll", "push", "poll and push", "paid", "not available")
+
+
+@dataclass(frozen=True)
+class ReadWay:
+    """How Schoolgate learns of one kind of item on a network, for the account page.
+
+    how: "poll" (Schoolgate asks), "push" (the network tells us, by webhook), "poll and push", "paid" (polling
+    that the network bills per read), or "not available"; note: what people should know (limits, filters).
+    """
+
+    how: str
+    note: str = ""
+
+    def __post_init__(self):
+        if self.how not in READ_HOWS:
+            raise ValueError(f"ReadWay.how must be one of {', '.join(READ_HOWS)}; got {self.how!r}.")
 
 
 class ConnectionFlow(StrEnum):
@@ -60,6 +99,16 @@ class NotSupported(ConnectorError):
         super().__init__(message, permanent=True)
 
 
+class ItemGone(ConnectorError):
+    """The item was deleted on the network before we acted on it (reply, hide, unhide, delete, report).
+
+    Permanent for the item, not for the connection: the inbox marks the item gone and keeps the evidence.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message, permanent=True, status=status)
+
+
 @dataclass(frozen=True)
 class Limits:
     max_chars: int
@@ -86,8 +135,22 @@ class Published:
 
 
 @dataclass(frozen=True)
+class RemoteMedia:
+    """An image or video attached to something that reached us, as the network serves it."""
+
+    url: str
+    mime_type: str = ""
+    alt_text: str = ""
+
+
+@dataclass(frozen=True)
 class RemoteItem:
-    """A comment, reply or mention as the network reports it."""
+    """A comment, reply, mention, quote or private message as the network reports it.
+
+    kind: an ItemKind value. root_id: the remote id of our post the thread hangs from (for a message, the
+    conversation), "" when unknown. raw: the network's own record as received, JSON-serialisable, kept as
+    evidence before anyone moderates; it takes no part in equality.
+    """
 
     remote_id: str
     author_id: str
@@ -98,6 +161,22 @@ class RemoteItem:
     in_reply_to: str = ""
     author_name: str = ""
     hidden: bool = False
+    kind: str = ItemKind.REPLY.value
+    root_id: str = ""
+    media: tuple[RemoteMedia, ...] = ()
+    raw: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One read of the inbox: items oldest first, and the cursor to persist for the next read.
+
+    more: the network has more to read right now; call again at once with `cursor`.
+    """
+
+    items: list[RemoteItem]
+    cursor: str
+    more: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,10 +221,16 @@ class Connector:
     # How long a retry with the same publish key is safe. None: always (the key is the record's own key, or
     # find_published can look for it); otherwise the network forgets keys after this and a person must check.
     key_remembered_for: ClassVar[dt.timedelta | None] = None
+    # A reply sent again with the same key is not posted twice (Bluesky: the record key; Mastodon: Idempotency-Key,
+    # kept an hour, longer than the inbox's retries). Where not, a reply whose outcome is unknown waits for a person.
+    replies_idempotent: ClassVar[bool] = False
     # The network's OAuth app is registered once per deployment (settings.NETWORK_APPS), not per server.
     needs_deployment_app: ClassVar[bool] = False
     # Where the network shows posts on the web: a link recorded by hand must be on one of these hosts.
     web_hosts: ClassVar[frozenset[str]] = frozenset()
+    # How each kind of item (an ItemKind value) reaches Schoolgate on this network; kinds the network
+    # does not have (comments on Bluesky, replies on Facebook) are left out.
+    reads: ClassVar[dict[str, ReadWay]] = {}
 
     def __init__(self, credentials: Credentials, *, base_url: str | None = None):
         self.credentials = credentials
@@ -154,6 +239,26 @@ class Connector:
     @classmethod
     def can(cls, capability: Capability) -> bool:
         return capability in cls.capabilities
+
+    @classmethod
+    def read_summary(cls) -> list[tuple[str, ReadWay]]:
+        """(label, how it is read) for each kind of item the network has, in ItemKind order."""
+        return [(kind.label, cls.reads[kind.value]) for kind in ItemKind if kind.value in cls.reads]
+
+    @classmethod
+    def reply_problems(cls, text: str) -> list[str]:
+        """Problems that would make the network refuse this reply, found before it is sent."""
+        problems = []
+        if not text.strip():
+            problems.append("The reply is empty.")
+        if len(text) > cls.limits.max_chars:
+            problems.append(f"{cls.label} allows {cls.limits.max_chars} characters; this reply has {len(text)}.")
+        return problems
+
+    def _check_reply(self, text: str) -> None:
+        """Refuse a reply the network would refuse, before calling it (connectors call this first in reply)."""
+        if problems := self.reply_problems(text):
+            raise ConnectorError(" ".join(problems), permanent=True)
 
     def _unsupported(self, what: str) -> NotSupported:
         return NotSupported(f"{self.label} does not allow {what} through its API.")
@@ -212,6 +317,17 @@ class Connector:
     def fetch_mentions(self, *, since: dt.datetime | None = None) -> list[RemoteItem]:
         raise self._unsupported("reading mentions")
 
+    def read_inbox(self, *, cursor: str, posts: Sequence[str] = ()) -> InboxPage:
+        """What reached the account after `cursor`, oldest first, with the cursor to persist.
+
+        `cursor` is opaque (only the connector reads it); "" means a first run, which reads back a bounded
+        first page of a few days, never the whole history. `posts` are the remote ids of our recent
+        published posts, for networks whose comments are read per post. The same cursor returns the same
+        items (the caller dedupes by remote_id), the returned cursor never goes backwards, and a restart
+        with the persisted cursor misses nothing. A rate limit raises ConnectorError with retry_after.
+        """
+        raise self._unsupported("reading what reached the account")
+
     # Answering and moderating
     def reply(self, item: RemoteItem, text: str, *, key: str) -> Published:
         raise self._unsupported("replying")
@@ -219,14 +335,23 @@ class Connector:
     def hide(self, item: RemoteItem) -> None:
         raise self._unsupported("hiding replies")
 
+    def unhide(self, item: RemoteItem) -> None:
+        raise self._unsupported("showing hidden replies again")
+
     def delete_others(self, item: RemoteItem) -> None:
         raise self._unsupported("deleting other people's comments")
 
     def block(self, author_id: str) -> None:
         raise self._unsupported("blocking accounts")
 
+    def unblock(self, author_id: str) -> None:
+        raise self._unsupported("unblocking accounts")
+
     def mute(self, author_id: str) -> None:
         raise self._unsupported("muting accounts")
+
+    def unmute(self, author_id: str) -> None:
+        raise self._unsupported("unmuting accounts")
 
     def report(self, item: RemoteItem, *, reason: str) -> None:
         raise self._unsupported("reporting content")

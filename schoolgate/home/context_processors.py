@@ -15,8 +15,10 @@ def navigation(request) -> dict:
     context = {"school": school, "can": permissions_for(user, school)} if school else {}
     if school:
         from schoolgate.concerns.access import may_read_any
+        from schoolgate.inbox.views import works_inbox
 
         context["reads_concerns"] = may_read_any(user, school)
+        context["works_inbox"] = works_inbox(user, school)
     return {
         **context,
         "my_schools": list(School.objects.for_user(user).only("name", "slug")),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from schoolgate.concerns.views import dashboard_summary as concerns_summary
 from schoolgate.declarations.views import dashboard_summary as declarations_summary
 from schoolgate.home.models import WorkerHeartbeat
+from schoolgate.inbox.views import dashboard_summary as inbox_summary
 from schoolgate.notifications.actions import mark_read
 from schoolgate.notifications.models import Notification
 from schoolgate.official_accounts.views import accounts_needing_attention
@@ -70,6 +71,8 @@ def dashboard(request, slug):
         "now": timezone.now(),
         # Counts and the nearest deadline only: the dashboard never shows what a concern says.
         "concerns": concerns_summary(request.user, school),
+        # Counts only (waiting, overdue, running out, mine) for those who work an account's inbox.
+        "inbox": inbox_summary(request.user, school),
         # The person's own training due soon or overdue (one query); counts for those who keep the records.
         "training": training_summary(request.user, school, today),
         # The member's own due declaration and a reviewer's waiting count: never what a declaration says.

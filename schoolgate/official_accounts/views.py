@@ -53,6 +53,24 @@ def _capabilities(network: str) -> list[dict]:
     return [{"label": capability.label, "allowed": cls.can(capability)} for capability in Capability]
 
 
+def _reads(network: str) -> list[tuple[str, object]]:
+    """How each kind of item (replies, mentions, messages…) reaches the inbox on this network."""
+    try:
+        return connector_class(network).read_summary()
+    except ValueError:
+        return []
+
+
+def _holds_replies(account, policy) -> dict | None:
+    """AW-MOD-1 on the account page: are replies held for approval, and can the network hide them meanwhile?"""
+    from schoolgate.policy.models import CommentsDefault
+
+    moderated = account.involves_pupils or (policy is not None and policy.comments_default == CommentsDefault.MODERATED)
+    if not moderated or not account.has_connector:
+        return None
+    return {"can_hide": connector_class(account.network).can(Capability.HIDE)}
+
+
 def accounts_needing_attention(user, school, today: dt.date) -> list[dict]:
     """For the dashboard: proposals awaiting this person's decision, broken connections, red checklists."""
     policy = PolicySettings.objects.in_force_at(school)
@@ -130,6 +148,8 @@ def detail(request, slug, pk):
         "account": account,
         "connection": connection,
         "capabilities": _capabilities(account.network),
+        "reads": _reads(account.network),
+        "holds_replies": _holds_replies(account, policy),
         "problems": account.security_problems(
             today=timezone.localdate(), password_max_age_days=policy.account_password_max_age_days
         )

@@ -42,24 +42,39 @@ SETTING_RULES: dict[str, SettingRule] = {
         "The final approver may also count as a colleague reviewer",
         "checked when a colleague reviews a post and at final approval",
     ),
-    "reply_deadline_hours": SettingRule("Answer comments, queries and complaints within … hours"),
+    "reply_deadline_hours": SettingRule(
+        "Answer comments, queries and complaints within … hours",
+        "sets the reply deadline of every inbox item that needs an answer",
+    ),
     "takedown_deadline_hours": SettingRule(
         "Take posts down within … hours of consent being withdrawn", "sets the deadline of every take-down"
     ),
-    "clock_pauses_weekends": SettingRule("Weekends stop the reply clock"),
-    "clock_pauses_bank_holidays": SettingRule("Bank holidays stop the reply clock"),
-    "clock_pauses_closures": SettingRule("School closures stop the reply clock"),
+    "clock_pauses_weekends": SettingRule(
+        "Weekends stop the reply clock", "sets the reply deadline of every inbox item that needs an answer"
+    ),
+    "clock_pauses_bank_holidays": SettingRule(
+        "Bank holidays stop the reply clock", "sets the reply deadline of every inbox item that needs an answer"
+    ),
+    "clock_pauses_closures": SettingRule(
+        "School closures stop the reply clock", "sets the reply deadline of every inbox item that needs an answer"
+    ),
     "bank_holiday_nation": SettingRule(
         "Whose bank holidays count",
-        "decides which bank holidays stop the working-day clocks on safeguarding concerns",
+        "decides which bank holidays stop the reply clock and the working-day clocks on safeguarding concerns",
     ),
     "pupil_naming_rule": SettingRule("Naming pupils in public posts", "checked when every post is screened"),
-    "comments_default": SettingRule("Comments on official accounts by default"),
+    "comments_default": SettingRule(
+        "Comments on official accounts by default",
+        "“moderated” holds every reply on the school's accounts for approval on arrival",
+    ),
     "account_password_max_age_days": SettingRule(
         "Change official account passwords at least every … days",
         "shown on each account's security checklist, which turns red when a password is older",
     ),
-    "private_messages_forbidden": SettingRule("Private messages to pupils, parents and carers are forbidden"),
+    "private_messages_forbidden": SettingRule(
+        "Private messages to pupils, parents and carers are forbidden",
+        "refuses, and logs, a private reply to anyone the inbox knows as a pupil, parent or carer",
+    ),
 }
 
 

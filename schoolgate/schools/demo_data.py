@@ -482,6 +482,9 @@ def seed_demo() -> list[School]:
         from schoolgate.training.demo import seed_demo_training  # a higher app: imported where it is used
 
         seed_demo_training(school, people)
+        from schoolgate.inbox.demo import seed_demo_inbox  # a higher app: imported where it is used
+
+        seed_demo_inbox(school, people)
         audit.log("demo.seeded", actor="system", target=school)
         schools.append(school)
     return schools

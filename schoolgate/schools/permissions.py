@@ -36,6 +36,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # safeguarding leads, who are also the only ones who may fetch an original as received.
     "media.upload": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.LEADERSHIP, Role.STAFF}),
     "media.delete": LEADER_ROLES | SAFEGUARDING_ROLES,
+    # Moderating what reaches the accounts (hide, delete, block, mute, report; approving held replies, RS-ABU-1,
+    # AW-MOD-1): leaders and the safeguarding leads anywhere, and an account's authorised staff on that account
+    # (checked by the inbox's moderation actions, as for drafting and replying: official_accounts.is_authorised).
+    "inbox.moderate": LEADER_ROLES | SAFEGUARDING_ROLES,
+    # Answering, triage and notes follow the same rule (RS-MON-1): leaders and the safeguarding leads on every
+    # account, authorised staff on theirs. The inbox's settings and templates are the leaders'; the response-time
+    # report is also for the safeguarding leads and the governors (figures only, never the words).
+    "inbox.answer": LEADER_ROLES | SAFEGUARDING_ROLES,
+    "inbox.manage": LEADER_ROLES,
+    "inbox.report": LEADER_ROLES | SAFEGUARDING_ROLES | GOVERNOR_ROLES,
     # Anyone with a login at the school reports a safeguarding concern (AW-CON-1); who reads one is decided per
     # concern by the table in concerns/access.py (who it is about), not here.
     "concerns.report": ALL_ROLES,

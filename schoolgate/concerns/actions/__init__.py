@@ -31,6 +31,7 @@ from schoolgate.concerns.actions.reporting import (
     REPORT_PERMISSION,
     open_concern,
     open_evidence,
+    record_found_concern,
     report_concern,
     too_big_message,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "open_concern",
     "open_evidence",
     "parents_told",
+    "record_found_concern",
     "record_staff_dates",
     "report_concern",
     "start_clock",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -140,10 +141,96 @@ def report_concern(
     if category == Category.SELF_REPORT and by not in staff:
         staff.append(by)
 
+    return _record(
+        school,
+        by=by,
+        source="",
+        category=category,
+        happened_on=happened_on,
+        happened_time=happened_time,
+        where_kind=where_kind,
+        network=network,
+        content={
+            "text": text,
+            "where": (where_detail or "").strip(),
+            "carer": about_carer.strip(),
+            "other": about_other.strip(),
+        },
+        pupils=pupils,
+        staff=staff,
+        evidence=evidence,
+    )
+
+
+def record_found_concern(
+    school,
+    *,
+    source: str,
+    category: str,
+    text: str,
+    happened_at: dt.datetime,
+    where_kind: str,
+    network: str = "",
+    where_detail: str = "",
+    evidence: Sequence[tuple[str, str, bytes]] = (),
+    by=None,
+    staff=(),
+) -> Concern:
+    """Record a concern that reached Schoolgate rather than being typed in: an item on an official account that
+    the screening found, or that a member of staff (`by`) passed to the DSL (RS-ABU-2, AW-CON-1).
+
+    It is recorded, and its readers told, exactly as a report is (report_concern). Without a person, `source`
+    says what found it (the concern's pages show it where they would name the reporter) and nobody gets a
+    receipt. `evidence` is (name, content type, bytes), prepared by the caller (the network's record as JSON).
+    """
+    if by is not None:
+        require_permission(by, school, REPORT_PERMISSION)
+    text = (text or "").strip()
+    errors = {}
+    if not text:
+        errors["text"] = "There is nothing to record."
+    if by is None and not source.strip():
+        errors["source"] = "Say what found the concern when no person reported it."
+    if category not in Category.values:
+        errors["category"] = "Choose what kind of concern this is."
+    if where_kind not in WhereKind.values:
+        errors["where_kind"] = "Say where it happened."
+    if network and network not in Network.values:
+        errors["network"] = "Choose the site or app from the list."
+    staff = list(staff)
+    members = set(school.members().filter(pk__in=[u.pk for u in staff]).values_list("pk", flat=True))
+    if any(user.pk not in members for user in staff):
+        errors["staff"] = "Choose members of this school."
+    if errors:
+        raise ValidationError(errors)
+    # A network's clock may run a little ahead of ours: never a concern that happened in the future.
+    local = timezone.localtime(min(happened_at, timezone.now()))
+    return _record(
+        school,
+        by=by,
+        source="" if by is not None else source.strip()[:200],
+        category=category,
+        happened_on=local.date(),
+        happened_time=local.time().replace(microsecond=0),
+        where_kind=where_kind,
+        network=network,
+        content={"text": text, "where": where_detail.strip(), "carer": "", "other": ""},
+        pupils=(),
+        staff=staff,
+        evidence=list(evidence),
+    )
+
+
+def _record(
+    school, *, by, source, category, happened_on, happened_time, where_kind, network, content, pupils, staff, evidence
+) -> Concern:
+    """One transaction: the concern (content encrypted), who it is about, the evidence (encrypted), its audience,
+    the clocks it starts, the audit entry; then its readers are told, and the reporter (if a person) thanked."""
     with transaction.atomic():
         concern = Concern(
             school=school,
             reported_by=by,
+            source=source,
             reported_at=timezone.now(),
             happened_on=happened_on,
             happened_time=happened_time,
@@ -152,15 +239,13 @@ def report_concern(
             network=network,
             audience=access.audience_for(school, staff),
         )
-        concern.seal(
-            text=text, where=(where_detail or "").strip(), carer=about_carer.strip(), other=about_other.strip()
-        )
+        concern.seal(**content)
         concern.save()
         Subject.objects.bulk_create(
             [Subject(concern=concern, kind=SubjectKind.PUPIL, pupil=p) for p in pupils]
             + [Subject(concern=concern, kind=SubjectKind.STAFF, user=u) for u in staff]
-            + ([Subject(concern=concern, kind=SubjectKind.CARER)] if about_carer.strip() else [])
-            + ([Subject(concern=concern, kind=SubjectKind.OTHER)] if about_other.strip() else [])
+            + ([Subject(concern=concern, kind=SubjectKind.CARER)] if content["carer"] else [])
+            + ([Subject(concern=concern, kind=SubjectKind.OTHER)] if content["other"] else [])
         )
         Evidence.objects.bulk_create(
             [
@@ -178,11 +263,12 @@ def report_concern(
         # An allegation against staff starts the LADO clock, a data breach the ICO one (RS-CON-1). A self-report
         # is leadership's to assess first; routing it to the allegations procedure starts the clock.
         if staff and category != Category.SELF_REPORT:
-            start_clock(concern, ClockKind.LADO, at=concern.reported_at, by=by)
+            start_clock(concern, ClockKind.LADO, at=concern.reported_at, by=by or "system")
         if category == Category.DATA_BREACH:
-            start_clock(concern, ClockKind.ICO, at=concern.reported_at, by=by)
+            start_clock(concern, ClockKind.ICO, at=concern.reported_at, by=by or "system")
         retention.refresh_review_dates(Concern.objects.filter(pk=concern.pk))
-        audit_concern("concerns.reported", concern, actor=by, evidence=len(evidence))
+        found = {"found_by": "screening"} if by is None else {}
+        audit_concern("concerns.reported", concern, actor=by or "system", evidence=len(evidence), **found)
         readers = access.readers_of(concern)
         if not readers:
             logger.warning("Concern %s at school %s has no one in a role that reads it", concern.pk, school.pk)
@@ -197,7 +283,7 @@ def report_concern(
             about=f"concern:{concern.pk}:new",
         )
         notify(
-            [by],
+            [by] if by is not None else [],
             school=school,
             subject="Your concern has been received",
             body=f"Thank you. Your concern {concern.reference} has been recorded and the safeguarding leads have "
@@ -228,7 +314,7 @@ def open_concern(concern: Concern, *, by) -> None:
                 )
             )
             notify(
-                [concern.reported_by],
+                [concern.reported_by] if concern.reported_by_id else [],
                 school=concern.school,
                 subject="Your concern has been read",
                 body=f"Your concern {concern.reference} has been read by {by.full_name} ({role}).",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -27,7 +28,7 @@ from atproto_client.models.common import XrpcError
 from atproto_client.request import Request
 from atproto_core.uri import AtUri
 
-from schoolgate.connectors import http
+from schoolgate.connectors import cursors, http
 from schoolgate.connectors.addresses import check_url, describe_transport_error, guarded_transport
 from schoolgate.connectors.base import (
     AccountIdentity,
@@ -36,10 +37,15 @@ from schoolgate.connectors.base import (
     Connector,
     ConnectorError,
     Credentials,
+    InboxPage,
+    ItemGone,
+    ItemKind,
     Limits,
     MediaItem,
     Published,
+    ReadWay,
     RemoteItem,
+    RemoteMedia,
     link_on_hosts,
 )
 
@@ -62,6 +68,8 @@ MENTION_REASONS = frozenset({"mention", "reply", "quote"})
 MENTION_PAGES = 10  # at most this many pages of 50 notifications per fetch
 BLOCK_PAGES = 20  # existing blocks checked before blocking again (100 per page)
 REPORT_REASON_LIMIT = 2000
+GET_POSTS_LIMIT = 25  # app.bsky.feed.getPosts takes at most this many URIs
+INBOX_REASONS = ("reply", "mention", "quote")  # the notifications that are someone speaking to or about us
 
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 
@@ -177,6 +185,54 @@ def _aspect_ratio(data: bytes) -> models.AppBskyEmbedDefs.AspectRatio | None:
     return models.AppBskyEmbedDefs.AspectRatio(width=width, height=height)
 
 
+def _parse_time(value: str) -> dt.datetime:
+    """An aware datetime from a record's or view's timestamp (records written without a zone are UTC)."""
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+
+
+def _is_ours(uri: str, did: str) -> bool:
+    return bool(uri) and AtUri.from_str(uri).host == did
+
+
+def _quoted_uri(record) -> str:
+    embed = getattr(record, "embed", None)
+    quoted = getattr(embed, "record", None)  # embed.record#main, or recordWithMedia's record#main
+    quoted = getattr(quoted, "record", quoted)
+    return getattr(quoted, "uri", "") or ""
+
+
+def _jsonable(model) -> dict:
+    """An SDK model as plain JSON types, with the lexicon's own field names ($type, createdAt, ...)."""
+    if hasattr(model, "to_dict"):  # a DotDict: a record type the SDK has no model for
+        return model.to_dict()
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _media(view, record) -> tuple[RemoteMedia, ...]:
+    """Images and video from the post view's embed, with alt text and the type the record declares."""
+    embed = getattr(view, "embed", None)
+    embed = getattr(embed, "media", embed)  # recordWithMedia: the media beside the quoted post
+    declared = getattr(record, "embed", None)
+    declared = getattr(declared, "media", declared)
+    if isinstance(embed, models.AppBskyEmbedImages.View):
+        blobs = [image.image for image in getattr(declared, "images", None) or []]
+        types = [getattr(blob, "mime_type", "") for blob in blobs]
+        return tuple(
+            RemoteMedia(url=image.fullsize, mime_type=types[i] if i < len(types) else "", alt_text=image.alt or "")
+            for i, image in enumerate(embed.images)
+        )
+    if isinstance(embed, models.AppBskyEmbedVideo.View):
+        return (RemoteMedia(url=embed.playlist, mime_type="application/vnd.apple.mpegurl", alt_text=embed.alt or ""),)
+    if isinstance(embed, models.AppBskyEmbedGallery.View):
+        return tuple(
+            RemoteMedia(url=image.fullsize, alt_text=image.alt or "")
+            for image in embed.items
+            if isinstance(image, models.AppBskyEmbedGallery.ViewImage)
+        )
+    return ()
+
+
 class BlueskyConnector(Connector):
     """One Bluesky account, reached through its PDS; reads (threads, notifications) go to the AppView via the PDS.
 
@@ -187,6 +243,7 @@ class BlueskyConnector(Connector):
     network: ClassVar[str] = "bluesky"
     label: ClassVar[str] = "Bluesky"
     flow: ClassVar[ConnectionFlow] = ConnectionFlow.APP_PASSWORD
+    replies_idempotent: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.PUBLISH,
@@ -199,8 +256,32 @@ class BlueskyConnector(Connector):
             Capability.BLOCK,
             Capability.MUTE,
             Capability.REPORT,
+            Capability.UNHIDE,
+            Capability.UNBLOCK,
+            Capability.UNMUTE,
         }
     )
+    reads: ClassVar[dict[str, ReadWay]] = {
+        ItemKind.REPLY.value: ReadWay(
+            "poll",
+            "Replies anywhere in our threads, from the account's notifications. Bluesky leaves out replies we "
+            "hid and posts from accounts we block or mute.",
+        ),
+        ItemKind.MENTION.value: ReadWay("poll", "Posts that @mention the account, from its notifications."),
+        ItemKind.QUOTE.value: ReadWay("poll", "Posts that quote ours, from the account's notifications."),
+        ItemKind.MESSAGE.value: ReadWay(
+            "not available",
+            "Bluesky chat runs on a separate chat service, reached through a proxy with an app password allowed "
+            "to read direct messages; Schoolgate asks for neither, so messages stay in the Bluesky app.",
+        ),
+    }
+    # Reading the inbox (instance attributes may override these, as the tests do for small pages).
+    inbox_page_size: ClassVar[int] = 50  # notifications per listNotifications call (the lexicon allows 100)
+    inbox_pages: ClassVar[int] = 10  # calls per read before the rest is left for the next read (more=True)
+    inbox_first_read: ClassVar[dt.timedelta] = dt.timedelta(days=3)  # how far back a first run reads
+    # Bluesky files a post by its own createdAt when that is earlier than when it was indexed, so a post
+    # written a little before the newest one we read can appear below it: each read looks this far back.
+    inbox_overlap: ClassVar[dt.timedelta] = dt.timedelta(minutes=15)
     # Bluesky counts 300 graphemes (and 3,000 bytes); a code-point count is never lower, so it is safe.
     limits: ClassVar[Limits] = Limits(
         max_chars=300, max_images=4, max_image_bytes=1_000_000, image_types=frozenset({"image/jpeg", "image/png"})
@@ -477,18 +558,113 @@ class BlueskyConnector(Connector):
             author_handle=view.author.handle,
             author_name=view.author.display_name or "",
             text=getattr(record, "text", ""),
-            created_at=dt.datetime.fromisoformat(record.created_at),
+            created_at=_parse_time(record.created_at),
             url=post_url(view.uri),
             in_reply_to=reply.parent.uri if reply else "",
             hidden=hidden,
         )
 
+    def read_inbox(self, *, cursor: str, posts: Sequence[str] = ()) -> InboxPage:
+        """Replies, mentions and quotes from the account's notifications after `cursor`, oldest first.
+
+        1. Read listNotifications (newest first) down to just below the last read, through
+           cursors.read_newest_first: a first run ("") reads back `inbox_first_read`; a read that stops at
+           `inbox_pages` pages keeps the rest as a gap for the next call (more=True).
+        2. Look up the posts (getPosts) for their embeds and labels, and our root posts for their thread gates.
+        3. Turn each into a RemoteItem; the cursor saves the reading mark.
+        `posts` is not needed: notifications cover every post of ours. Bluesky lists a post once per recipient,
+        as a mention if it mentions us, else a quote, else a reply (see `_inbox_kind`). A post deleted before
+        it is read is no longer listed.
+        """
+        try:
+            mark = cursors.Mark.from_dict(cursors.load(cursor, network=self.label).get("mark"))
+        except ValueError as error:
+            raise ConnectorError(str(error), permanent=True) from error
+        first_floor = (dt.datetime.now(dt.UTC) - self.inbox_first_read).timestamp()
+        entries, mark, more = cursors.read_newest_first(
+            mark,
+            self._notification_page,
+            overlap=self.inbox_overlap.total_seconds(),
+            max_pages=self.inbox_pages,
+            first_floor=first_floor,
+            first_pages=self.inbox_pages,
+        )
+        notes = [entry.value for entry in entries]
+        views = self._post_views([note.uri for note in notes])
+        kinds_roots = [self._inbox_kind(note) for note in notes]
+        hidden = self._hidden_replies({root for _, root in kinds_roots if _is_ours(root, self.did)})
+        items = [
+            self._inbox_item(note, views.get(note.uri), kind=kind, root_id=root, hidden=note.uri in hidden)
+            for note, (kind, root) in zip(notes, kinds_roots, strict=True)
+        ]
+        return InboxPage(items=items, cursor=cursors.dump({"mark": mark.to_dict()}), more=more)
+
+    def _notification_page(self, token: str | None) -> tuple[list[cursors.Entry], str | None]:
+        page = self._call(
+            "reading notifications",
+            lambda c: c.app.bsky.notification.list_notifications(
+                models.AppBskyNotificationListNotifications.Params(
+                    limit=self.inbox_page_size, cursor=token, reasons=list(INBOX_REASONS)
+                )
+            ),
+        )
+        entries = [
+            # The notification's indexedAt is the time the stream is sorted by (a post's sortAt).
+            cursors.Entry(id=note.uri, at=_parse_time(note.indexed_at).timestamp(), value=note)
+            for note in page.notifications
+            if note.reason in INBOX_REASONS  # an AppView that ignores `reasons` still gives us only these
+        ]
+        return entries, page.cursor
+
+    def _inbox_kind(self, note) -> tuple[str, str]:
+        """(kind, root_id) of a notification.
+
+        A reply's root is its thread's root post (ours, or someone else's when they reply to us lower down).
+        A mention in a reply in our thread is a reply there (Bluesky calls it a mention because mentions win);
+        any other mention hangs from its thread's root, which is the mention itself when it starts the thread,
+        and a quote hangs from the post it quotes (ours).
+        """
+        record = note.record
+        reply = getattr(record, "reply", None)
+        root = reply.root.uri if reply else ""
+        if note.reason == "reply" or (note.reason == "mention" and _is_ours(root, self.did)):
+            return ItemKind.REPLY.value, root or note.reason_subject or ""
+        if note.reason == "quote":
+            return ItemKind.QUOTE.value, note.reason_subject or _quoted_uri(record) or note.uri
+        return ItemKind.MENTION.value, root or note.uri
+
+    def _post_views(self, uris: Sequence[str]) -> dict[str, models.AppBskyFeedDefs.PostView]:
+        found: dict[str, models.AppBskyFeedDefs.PostView] = {}
+        unique = list(dict.fromkeys(uris))
+        for start in range(0, len(unique), GET_POSTS_LIMIT):
+            batch = unique[start : start + GET_POSTS_LIMIT]
+            views = self._call("looking up posts", lambda c, batch=batch: c.get_posts(batch)).posts
+            found.update({view.uri: view for view in views})
+        return found
+
+    def _hidden_replies(self, roots: set[str]) -> set[str]:
+        """The replies our thread gates hide, for these root posts of ours."""
+        hidden: set[str] = set()
+        for view in self._post_views(sorted(roots)).values():
+            if view.threadgate is not None:
+                hidden.update(getattr(view.threadgate.record, "hidden_replies", None) or [])
+        return hidden
+
+    def _inbox_item(self, note, view, *, kind: str, root_id: str, hidden: bool) -> RemoteItem:
+        # The notification carries the record and author; the post view (None if deleted since) adds the
+        # embed as the AppView serves it.
+        return dataclasses.replace(
+            self._remote_item(note, record=note.record, hidden=hidden),
+            kind=kind,
+            root_id=root_id,
+            media=_media(view, note.record),
+            raw={"notification": _jsonable(note), "post": _jsonable(view) if view is not None else None},
+        )
+
     def _post_view(self, uri: str) -> models.AppBskyFeedDefs.PostView:
         posts = self._call("looking up the post", lambda c: c.get_posts([uri])).posts
         if not posts:
-            raise ConnectorError(
-                f"Bluesky no longer has the post {uri} (deleted, or its author blocked us).", permanent=True
-            )
+            raise ItemGone(f"Bluesky no longer has the post {uri}: it was deleted (or its author blocked us).")
         return posts[0]
 
     # Answering and moderating
@@ -502,14 +678,12 @@ class BlueskyConnector(Connector):
         )
 
     def hide(self, item: RemoteItem) -> None:
-        """Add the reply to the thread gate of the thread we started (Bluesky apps then fold it away)."""
-        post = self._post_view(item.remote_id)
-        root_uri = post.record.reply.root.uri if post.record.reply else post.uri
+        """Add the reply to the thread gate of the thread we started (Bluesky apps then fold it away).
+
+        ItemGone when the reply was deleted; the rest of the gate (who may reply) is kept as it was.
+        """
+        root_uri = self._own_root(item, doing="hide")
         root = AtUri.from_str(root_uri)
-        if root.host != self.did:
-            raise ConnectorError(
-                "Bluesky only lets the account that started a thread hide replies in it.", permanent=True
-            )
         gate = self._threadgate(root.rkey)
         hidden = list(gate.hidden_replies or []) if gate else []
         if item.remote_id in hidden:
@@ -518,16 +692,59 @@ class BlueskyConnector(Connector):
             raise ConnectorError(
                 f"Bluesky allows at most {MAX_HIDDEN_REPLIES} hidden replies per thread.", permanent=True
             )
-        record = models.AppBskyFeedThreadgate.Record(
-            post=root_uri,
-            created_at=gate.created_at if gate else self.client().get_current_time_iso(),
-            allow=gate.allow if gate else None,  # None keeps replies open to everyone, as before
-            hidden_replies=[*hidden, item.remote_id],
-        )
+        if gate is None:
+            # allow=None keeps replies open to everyone, as before.
+            gate = models.AppBskyFeedThreadgate.Record(post=root_uri, created_at=self.client().get_current_time_iso())
+        record = gate.model_copy(update={"hidden_replies": [*hidden, item.remote_id]})
+        self._put_threadgate(root.rkey, record, doing="hiding the reply")
+
+    def unhide(self, item: RemoteItem) -> None:
+        """Take the reply off the thread gate's hidden list, keeping the rest of the gate.
+
+        A gate left with no reply rules and nothing hidden is deleted, as if it had never been written. For a
+        reply deleted since, its entry is still removed (it takes one of the 300 places) before ItemGone.
+        """
+        try:
+            root_uri = self._own_root(item, doing="show")
+        except ItemGone:
+            if _is_ours(item.root_id, self.did):
+                self._remove_hidden(item.root_id, item.remote_id)
+            raise
+        self._remove_hidden(root_uri, item.remote_id)
+
+    def _own_root(self, item: RemoteItem, *, doing: str) -> str:
+        """The root post of the reply's thread, which must be ours (ItemGone if the reply was deleted)."""
+        post = self._post_view(item.remote_id)
+        root_uri = post.record.reply.root.uri if post.record.reply else post.uri
+        if not _is_ours(root_uri, self.did):
+            raise ConnectorError(
+                f"Bluesky only lets the account that started a thread {doing} replies in it.", permanent=True
+            )
+        return root_uri
+
+    def _remove_hidden(self, root_uri: str, uri: str) -> None:
+        root = AtUri.from_str(root_uri)
+        gate = self._threadgate(root.rkey)
+        hidden = list(gate.hidden_replies or []) if gate else []
+        if uri not in hidden:
+            return  # not hidden (or shown already): nothing to do
+        remaining = [hidden_uri for hidden_uri in hidden if hidden_uri != uri]
+        if not remaining and gate.allow is None:
+            self._call(
+                "showing the reply again",
+                lambda c: c.com.atproto.repo.delete_record(
+                    models.ComAtprotoRepoDeleteRecord.Data(repo=self.did, collection=THREADGATE, rkey=root.rkey)
+                ),
+            )
+            return
+        record = gate.model_copy(update={"hidden_replies": remaining or None})
+        self._put_threadgate(root.rkey, record, doing="showing the reply again")
+
+    def _put_threadgate(self, rkey: str, record: models.AppBskyFeedThreadgate.Record, *, doing: str) -> None:
         self._call(
-            "hiding the reply",
+            doing,
             lambda c: c.com.atproto.repo.put_record(
-                models.ComAtprotoRepoPutRecord.Data(repo=self.did, collection=THREADGATE, rkey=root.rkey, record=record)
+                models.ComAtprotoRepoPutRecord.Data(repo=self.did, collection=THREADGATE, rkey=rkey, record=record)
             ),
         )
 
@@ -544,19 +761,8 @@ class BlueskyConnector(Connector):
 
     def block(self, author_id: str) -> None:
         """Write a block record, unless one for this account exists already (so running twice is harmless)."""
-        cursor = None
-        for _ in range(BLOCK_PAGES):
-            page = self._call(
-                "reading blocks",
-                lambda c, cursor=cursor: c.com.atproto.repo.list_records(
-                    models.ComAtprotoRepoListRecords.Params(repo=self.did, collection=BLOCK, limit=100, cursor=cursor)
-                ),
-            )
-            if any(getattr(r.value, "subject", None) == author_id for r in page.records):
-                return
-            cursor = page.cursor
-            if not cursor or not page.records:
-                break
+        if self._block_rkeys(author_id):
+            return
         record = models.AppBskyGraphBlock.Record(subject=author_id, created_at=self.client().get_current_time_iso())
         self._call(
             "blocking the account",
@@ -565,10 +771,44 @@ class BlueskyConnector(Connector):
             ),
         )
 
+    def unblock(self, author_id: str) -> None:
+        """Delete every block record for this account (none left: nothing to do, so running twice is harmless)."""
+        for rkey in self._block_rkeys(author_id):
+            self._call(
+                "unblocking the account",
+                lambda c, rkey=rkey: c.com.atproto.repo.delete_record(
+                    models.ComAtprotoRepoDeleteRecord.Data(repo=self.did, collection=BLOCK, rkey=rkey)
+                ),
+            )
+
+    def _block_rkeys(self, author_id: str) -> list[str]:
+        found: list[str] = []
+        cursor = None
+        for _ in range(BLOCK_PAGES):
+            page = self._call(
+                "reading blocks",
+                lambda c, cursor=cursor: c.com.atproto.repo.list_records(
+                    models.ComAtprotoRepoListRecords.Params(repo=self.did, collection=BLOCK, limit=100, cursor=cursor)
+                ),
+            )
+            found.extend(
+                AtUri.from_str(r.uri).rkey for r in page.records if getattr(r.value, "subject", None) == author_id
+            )
+            cursor = page.cursor
+            if not cursor or not page.records:
+                break
+        return found
+
     def mute(self, author_id: str) -> None:
         self._call(
             "muting the account",
             lambda c: c.app.bsky.graph.mute_actor(models.AppBskyGraphMuteActor.Data(actor=author_id)),
+        )
+
+    def unmute(self, author_id: str) -> None:
+        self._call(
+            "unmuting the account",
+            lambda c: c.app.bsky.graph.unmute_actor(models.AppBskyGraphUnmuteActor.Data(actor=author_id)),
         )
 
     def report(self, item: RemoteItem, *, reason: str) -> None:

@@ -4,7 +4,7 @@ usage headers, and the Facebook Login steps both use.
 Reference pages followed:
 - Errors: https://developers.facebook.com/docs/graph-api/guides/error-handling
   ({"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}; 190 = token expired or
-  revoked; 4, 17, 32, 613 = throttled; 1, 2 = temporary).
+  revoked; 4, 17, 32, 613 = throttled; 1, 2 = temporary; 100 with subcode 33 = the object does not exist).
 - Rate limits: https://developers.facebook.com/docs/graph-api/overview/rate-limiting
   (X-App-Usage: {"call_count", "total_cputime", "total_time"} in percent; X-Business-Use-Case-Usage:
   {"<business-id>": [{"type", "call_count", "total_cputime", "total_time",
@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from schoolgate.connectors import http
-from schoolgate.connectors.base import ConnectorError, OAuthClient
+from schoolgate.connectors.base import ConnectorError, ItemGone, OAuthClient
 
 GRAPH_VERSION = "v23.0"  # the one place the Graph API version is pinned
 GRAPH_URL = f"https://graph.facebook.com/{GRAPH_VERSION}"
@@ -39,6 +39,9 @@ DIALOG_URL = f"https://www.facebook.com/{GRAPH_VERSION}/dialog/oauth"
 TOKEN_ERROR_CODES = frozenset({102, 190})
 THROTTLE_ERROR_CODES = frozenset({4, 17, 32, 613})
 TEMPORARY_ERROR_CODES = frozenset({1, 2})
+# GraphMethodException code 100, subcode 33: "Object with ID ... does not exist" — deleted on the network (or no
+# longer visible to us), which for a comment means it is gone whatever we meant to do to it.
+GONE_ERROR = (100, 33)
 USAGE_CEILING = 90  # percent: stop calling before Meta locks the app or the account out
 # When a throttle gives no estimate, wait this long (Meta's windows roll over an hour).
 DEFAULT_THROTTLE_WAIT = 600.0
@@ -96,7 +99,11 @@ def graph_json(response: httpx.Response, *, network: str) -> dict:
         try:
             body = response.json()
         except ValueError:
-            body = None
+            raise ConnectorError(
+                f"{network} answered with JSON it could not read (HTTP {response.status_code}); "
+                "Meta may be having a problem, so Schoolgate will try again later.",
+                status=response.status_code,
+            ) from None
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         code = error.get("code")
@@ -106,6 +113,13 @@ def graph_json(response: httpx.Response, *, network: str) -> dict:
             raise ConnectorError(
                 f"{network} no longer accepts Schoolgate's access token ({detail}); connect the account again.",
                 permanent=True,
+                status=status,
+            )
+        if (code, error.get("error_subcode")) == GONE_ERROR:
+            trace = f"; fbtrace_id {error['fbtrace_id']}" if error.get("fbtrace_id") else ""
+            raise ItemGone(
+                f"{network} says it no longer exists: deleted, or no longer visible to the account "
+                f"(code 100/33{trace}).",
                 status=status,
             )
         if code in THROTTLE_ERROR_CODES:

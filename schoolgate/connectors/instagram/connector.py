@@ -7,7 +7,8 @@ Reference pages followed (Graph API, version pinned in facebook/graph.py):
   POST /{ig-user-id}/media_publish with creation_id; GET /{container-id}?fields=status_code).
 - Comments: https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments
   and .../reference/ig-comment (GET /{ig-comment-id}/replies, POST /{ig-comment-id}/replies with message,
-  POST /{ig-comment-id}?hide=true, DELETE /{ig-comment-id}).
+  POST /{ig-comment-id}?hide=true|false, DELETE /{ig-comment-id}; a deleted comment answers code 100/33).
+- Pushed comments and mentions: facebook/webhooks.py (fields `comments` and `mentions`).
 - Login: Facebook Login for Business; the Instagram account is the Page's instagram_business_account
   (GET /me/accounts?fields=instagram_business_account{id,username}).
 Instagram has no API to block or mute an account, report content, or publish a text-only post.
@@ -15,6 +16,7 @@ Instagram has no API to block or mute an account, report content, or publish a t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import time
@@ -22,7 +24,9 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import httpx
+from django.utils import timezone
 
+from schoolgate.connectors import cursors
 from schoolgate.connectors.base import (
     AccountIdentity,
     Capability,
@@ -30,10 +34,14 @@ from schoolgate.connectors.base import (
     Connector,
     ConnectorError,
     Credentials,
+    InboxPage,
+    ItemGone,
+    ItemKind,
     Limits,
     MediaItem,
     OAuthClient,
     Published,
+    ReadWay,
     RemoteItem,
     handle_post_link_problem,
 )
@@ -52,6 +60,12 @@ COMMENT_FIELDS = (
     "id,text,timestamp,username,from{id,username},hidden,replies{id,text,timestamp,username,from{id,username},hidden}"
 )
 RECENT_POSTS = 25
+INBOX_PAGE = 50
+INBOX_PAGES_PER_MEDIA = 4  # per media per read: 200 top-level comments, each with its first replies
+FIRST_READ_BACK = dt.timedelta(days=3)  # a first read keeps what arrived this far back, never the whole history
+# Items from the newest read less this are looked at again (Instagram may file one a little late); the ids kept
+# from the overlap stop them being returned twice.
+OVERLAP = 300.0
 # instagram.com/p/<code>/, /reel/<code>/, or the same under /<username>/
 POST_LINK = re.compile(r"/(?:(?P<user>[\w.]+)/)?(?:p|reel)/[\w-]+/?")
 
@@ -66,6 +80,7 @@ class InstagramConnector(Connector):
             Capability.FETCH_REPLIES,
             Capability.REPLY,
             Capability.HIDE,
+            Capability.UNHIDE,
             Capability.DELETE_OWN,
             Capability.DELETE_OTHERS,
         }
@@ -82,6 +97,23 @@ class InstagramConnector(Connector):
     flow = ConnectionFlow.OAUTH
     needs_deployment_app = True
     web_hosts = frozenset({"instagram.com", "www.instagram.com"})
+    reads: ClassVar[dict[str, ReadWay]] = {
+        ItemKind.COMMENT.value: ReadWay(
+            "poll and push",
+            "Comments and replies on the account's recent posts, read post by post and sent by the comments "
+            "webhook (Meta advises webhooks). Comments by accounts the school has restricted are not returned.",
+        ),
+        ItemKind.MENTION.value: ReadWay(
+            "push",
+            "Only by webhook, and with ids only: the inbox shows that the account was mentioned, to open on "
+            "Instagram. There is no list of mentions to poll, and mentions by private accounts send no event.",
+        ),
+        ItemKind.MESSAGE.value: ReadWay(
+            "not available",
+            "Instagram messages need the instagram_manage_messages permission and Meta's app review, which "
+            "Schoolgate does not request.",
+        ),
+    }
     # Facebook Login user tokens last about 60 days and cannot be refreshed server-side: warn early.
     refresh_ahead = dt.timedelta(days=14)
     transport: ClassVar[httpx.BaseTransport | None] = None
@@ -225,6 +257,85 @@ class InstagramConnector(Connector):
                 items.append(self._item(reply, in_reply_to=comment["id"]))
         return items
 
+    def read_inbox(self, *, cursor: str, posts: Sequence[str] = ()) -> InboxPage:
+        """New comments and replies on our recent media, oldest first.
+
+        1. For each media, read its comments (each with its first replies) page by page, keeping every comment or
+           reply dated at or after the newest read there last time less OVERLAP (a media not read before: since
+           the first read's start; a first read: FIRST_READ_BACK ago) whose id was not kept from the overlap.
+        2. Stop at a page with nothing that recent (Instagram lists comments newest first), or after
+           INBOX_PAGES_PER_MEDIA pages; each item is judged by its own time, so a new reply to an older comment
+           on the pages read is caught too.
+        3. Keep, per media, the newest time read and the ids near it. A media deleted on Instagram is dropped.
+        A reply beyond the pages read, or beyond the replies Instagram embeds, reaches Schoolgate by the webhook.
+        """
+        try:
+            state = cursors.load(cursor, network=self.label)
+        except ValueError as error:
+            raise ConnectorError(str(error), permanent=True) from error
+        start = state.get("start")
+        if not isinstance(start, int | float):
+            start = timezone.now().timestamp() - FIRST_READ_BACK.total_seconds()
+        known = state.get("media") if isinstance(state.get("media"), dict) else {}
+        found: list[tuple[float, str, RemoteItem]] = []
+        marks: dict[str, dict] = {}
+        for media_id in dict.fromkeys(str(post) for post in posts):
+            try:
+                mark = cursors.Mark.from_dict(known.get(media_id))
+            except ValueError as error:  # a reading mark Schoolgate did not write
+                raise ConnectorError(str(error), permanent=True) from error
+            try:
+                items, mark = self._read_media(media_id, mark, first_floor=float(start))
+            except ItemGone:
+                continue  # the post was deleted: nothing more will reach it
+            found.extend(items)
+            marks[media_id] = mark.to_dict()
+        found.sort(key=lambda entry: (entry[0], entry[1]))
+        return InboxPage(
+            items=[item for _at, _id, item in found], cursor=cursors.dump({"start": start, "media": marks})
+        )
+
+    def _read_media(
+        self, media_id: str, mark: cursors.Mark, *, first_floor: float
+    ) -> tuple[list[tuple[float, str, RemoteItem]], cursors.Mark]:
+        floor = first_floor if mark.newest is None else mark.newest - OVERLAP
+        params = {"fields": COMMENT_FIELDS, "limit": str(INBOX_PAGE)}
+        found: dict[str, tuple[float, str, RemoteItem]] = {}
+        newest = mark.newest
+        for _ in range(INBOX_PAGES_PER_MEDIA):
+            page = self.graph.get(f"/{media_id}/comments", **params)
+            comments = page.get("data")
+            if not isinstance(comments, list) or not all(_readable_thread(c) for c in comments):
+                raise ConnectorError(
+                    "Instagram answered the comments read with something that is not a list of comments."
+                )
+            recent_on_page = False
+            for comment in comments:
+                replies = (comment.get("replies") or {}).get("data") or []
+                thread = [self._inbox_item(comment, media_id=media_id, in_reply_to=media_id)]
+                thread += [self._inbox_item(r, media_id=media_id, in_reply_to=comment["id"]) for r in replies]
+                for item in thread:
+                    at = item.created_at.timestamp()
+                    newest = at if newest is None else max(newest, at)
+                    if at >= floor:
+                        recent_on_page = True
+                        if item.remote_id not in mark.recent:
+                            found.setdefault(item.remote_id, (at, item.remote_id, item))
+            paging = page.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not recent_on_page or not paging.get("next") or not after:
+                break
+            params["after"] = after
+        recent = {**mark.recent, **{remote_id: at for at, remote_id, _item in found.values()}}
+        if newest is not None:
+            recent = {key: at for key, at in recent.items() if at >= newest - OVERLAP}
+        return list(found.values()), cursors.Mark(newest=newest, recent=recent)
+
+    def _inbox_item(self, comment: dict, *, media_id: str, in_reply_to: str) -> RemoteItem:
+        item = self._item(comment, in_reply_to=in_reply_to)
+        raw = {key: value for key, value in comment.items() if key != "replies"}  # replies are items of their own
+        return dataclasses.replace(item, kind=ItemKind.COMMENT.value, root_id=media_id, raw=raw)
+
     @staticmethod
     def _item(comment: dict, *, in_reply_to: str) -> RemoteItem:
         author = comment.get("from") or {}
@@ -250,7 +361,32 @@ class InstagramConnector(Connector):
         if result.get("success") is not True:
             raise ConnectorError(f"Instagram did not confirm hiding the comment: {result}", permanent=True)
 
+    def unhide(self, item: RemoteItem) -> None:
+        result = self.graph.post(f"/{item.remote_id}", hide="false")
+        if result.get("success") is not True:
+            raise ConnectorError(f"Instagram did not confirm showing the comment again: {result}", permanent=True)
+
     def delete_others(self, item: RemoteItem) -> None:
         result = self.graph.delete(f"/{item.remote_id}")
         if result.get("success") is not True:
             raise ConnectorError(f"Instagram did not confirm deleting the comment: {result}", permanent=True)
+
+
+def _readable(comment, time_field: str) -> bool:
+    """Whether a comment has what Schoolgate needs: an id and a time in Graph's format."""
+    if not isinstance(comment, dict) or not comment.get("id"):
+        return False
+    try:
+        graph.parse_time(comment.get(time_field) or "")
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _readable_thread(comment) -> bool:
+    """A readable comment whose embedded replies (if any) are readable too."""
+    if not _readable(comment, "timestamp"):
+        return False
+    replies = comment.get("replies") or {}
+    data = replies.get("data") if isinstance(replies, dict) else None
+    return isinstance(data, list | None) and all(_readable(reply, "timestamp") for reply in data or [])

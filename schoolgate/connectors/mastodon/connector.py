@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import io
+import mimetypes
 import re
 import time
 import urllib.parse
@@ -23,8 +25,10 @@ from mastodon.errors import (
     MastodonRatelimitError,
     MastodonVersionError,
 )
+from mastodon.return_types import Notification
+from mastodon.types_base import PaginatableList
 
-from schoolgate.connectors import http
+from schoolgate.connectors import cursors, http
 from schoolgate.connectors.addresses import check_url, checked_address, describe_transport_error, host_is_allow_listed
 from schoolgate.connectors.base import (
     AccountIdentity,
@@ -33,11 +37,16 @@ from schoolgate.connectors.base import (
     Connector,
     ConnectorError,
     Credentials,
+    InboxPage,
+    ItemGone,
+    ItemKind,
     Limits,
     MediaItem,
     OAuthClient,
     Published,
+    ReadWay,
     RemoteItem,
+    RemoteMedia,
     link_on_hosts,
 )
 
@@ -62,6 +71,8 @@ MINIMUM_VERSION = "4.0.0"
 VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")
 REPORT_COMMENT_LIMIT = 1000  # Mastodon refuses longer report comments
 MENTION_PAGES = 10  # at most this many pages of 40 notifications per fetch
+INBOX_PAGE = 40  # notifications per inbox read (mainline allows 80; 40 is what every server accepts)
+FIRST_READ_BACK = dt.timedelta(days=3)  # a first inbox read goes back this far, never the whole history
 # https://<server>/@user/<id>, /@user@domain/<id> (a remote view) or /users/<user>/statuses/<id>
 STATUS_LINK = re.compile(r"/(?:@(?P<user>[\w.-]+)(?:@[\w.-]+)?|users/(?P<local>[\w.-]+)/statuses)/(?P<id>\d+)/?")
 
@@ -95,6 +106,29 @@ def _plain_text(content: str) -> str:
     text = re.sub(r"<br\s*/?>", "\n", content, flags=re.IGNORECASE)
     text = re.sub(r"</p>\s*<p[^>]*>", "\n\n", text, flags=re.IGNORECASE)
     return html.unescape(strip_tags(text)).strip()
+
+
+def _media_type(attachment) -> str:
+    """Mastodon names the kind of attachment (image, video, gifv, audio), not its MIME type: guess from the file."""
+    url = attachment.get("url") or attachment.get("remote_url") or ""
+    guessed, _ = mimetypes.guess_type(urllib.parse.urlsplit(url).path)
+    if guessed:
+        return guessed
+    kind = attachment.get("type") or ""
+    return {"image": "image/*", "gifv": "video/mp4", "video": "video/*", "audio": "audio/*"}.get(kind, "")
+
+
+def _jsonable(value: Any) -> Any:
+    """Mastodon.py's objects as plain JSON (datetimes as ISO 8601 text), kept as evidence."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def _aware(value: dt.datetime | str) -> dt.datetime:
@@ -135,6 +169,7 @@ class _RecordingSession(requests.Session):
 class MastodonConnector(Connector):
     network = "mastodon"
     label = "Mastodon"
+    replies_idempotent = True
     capabilities = frozenset(
         {
             Capability.PUBLISH,
@@ -144,10 +179,25 @@ class MastodonConnector(Connector):
             Capability.REPLY,
             Capability.DELETE_OWN,
             Capability.BLOCK,
+            Capability.UNBLOCK,
             Capability.MUTE,
+            Capability.UNMUTE,
             Capability.REPORT,
+            Capability.READ_MESSAGES,
         }
     )
+    # Everything arrives as a mention notification: Mastodon has no separate reply or message feed.
+    reads: ClassVar[dict[str, ReadWay]] = {
+        ItemKind.REPLY.value: ReadWay(
+            "poll", "Mastodon delivers replies as mentions; Schoolgate reads the mention notifications."
+        ),
+        ItemKind.MENTION.value: ReadWay(
+            "poll", "Mention notifications, including those the account's notification policy filtered."
+        ),
+        ItemKind.MESSAGE.value: ReadWay(
+            "poll", 'A private mention (visibility "direct") is a private message; it arrives with the mentions.'
+        ),
+    }
     # Mainline Mastodon's defaults (an instance may raise them; /api/v2/instance says by how much).
     limits = Limits(
         max_chars=500,
@@ -358,6 +408,75 @@ class MastodonConnector(Connector):
             page = self._call("reading older mentions", self._api.fetch_next, page)
         return items
 
+    def read_inbox(self, *, cursor: str, posts: Sequence[str] = ()) -> InboxPage:
+        """Mention notifications after the cursor's notification id, oldest first, one page per call.
+
+        1. A first run ("") reads the newest page and keeps what arrived in the last FIRST_READ_BACK.
+        2. Later runs ask for min_id=<cursor>: Mastodon returns the page of notifications just above it
+           (newest first within the page), so reading upwards from the cursor misses nothing and the
+           cursor only moves up; a full page means there may be more above it (more=True).
+        Notification ids only grow, so the same cursor gives the same items.
+        """
+        try:
+            state = cursors.load(cursor, network=self.label)
+        except ValueError as error:
+            raise ConnectorError(str(error), permanent=True) from error
+        min_id = state.get("min_id")
+        page = self._call("reading the inbox", self._notifications, min_id=min_id)
+        if not isinstance(page, list) or any(not isinstance(n, dict) or "id" not in n for n in page):
+            raise ConnectorError(
+                f"{_network_name(self.instance)} answered the inbox read with something that is not a list of "
+                "notifications; the server may not be a Mastodon server.",
+            )
+        # Notification ids are numeric strings; compare them as numbers.
+        ordered = sorted(page, key=lambda notification: int(notification["id"]))
+        if min_id is None:
+            since = dt.datetime.now(dt.UTC) - FIRST_READ_BACK
+            wanted = [n for n in ordered if _aware(n["created_at"]) >= since]
+            more = False
+        else:
+            wanted = ordered
+            more = len(page) >= INBOX_PAGE
+        top = ordered[-1]["id"] if ordered else (min_id or "0")
+        ours = {str(post) for post in posts}
+        items = [
+            self._inbox_item(notification["status"], ours=ours)
+            for notification in wanted
+            if notification.get("status") is not None  # the status was deleted after it mentioned us
+        ]
+        return InboxPage(items=items, cursor=cursors.dump({"min_id": str(top)}), more=more)
+
+    def _notifications(self, *, min_id: str | None) -> PaginatableList[Notification]:
+        # Mastodon.py's notifications() has no include_filtered (added in Mastodon 4.3), and without it the
+        # notification policy can silently hold back a mention from a new or unfollowed account: a parent's
+        # question. Older servers ignore the parameter.
+        params: dict[str, Any] = {"types[]": ["mention"], "limit": INBOX_PAGE, "include_filtered": "true"}
+        if min_id is not None:
+            params["min_id"] = min_id
+        return self._api._Mastodon__api_request("GET", "/api/v1/notifications", params)
+
+    def _inbox_item(self, status, *, ours: set[str]) -> RemoteItem:
+        """One mentioning status as an inbox item: a private message, a reply to one of our posts, or a mention."""
+        in_reply_to = str(status.get("in_reply_to_id") or "")
+        if status.get("visibility") == "direct":
+            # Mastodon gives statuses no conversation id; the status it answers (or itself) starts the thread.
+            kind, root_id = ItemKind.MESSAGE, in_reply_to or str(status["id"])
+        elif in_reply_to and in_reply_to in ours:
+            kind, root_id = ItemKind.REPLY, in_reply_to
+        else:
+            kind, root_id = ItemKind.MENTION, ""
+        media = tuple(
+            RemoteMedia(
+                url=attachment.get("url") or attachment.get("remote_url") or "",
+                mime_type=_media_type(attachment),
+                alt_text=attachment.get("description") or "",
+            )
+            for attachment in status.get("media_attachments") or ()
+        )
+        return dataclasses.replace(
+            self._item(status), kind=kind.value, root_id=root_id, media=media, raw=_jsonable(status)
+        )
+
     def _item(self, status) -> RemoteItem:
         account = status["account"]
         return RemoteItem(
@@ -375,7 +494,14 @@ class MastodonConnector(Connector):
     def reply(self, item: RemoteItem, text: str, *, key: str) -> Published:
         """Reply in the thread, never more visible than what we answer: a reply to a private mention
         or direct message must not become a public post."""
-        original = self._call("reading the post we reply to", lambda: self._api.status(item.remote_id))
+        try:
+            original = self._call("reading the post we reply to", lambda: self._api.status(item.remote_id))
+        except ConnectorError as error:
+            if error.status == 404:
+                raise ItemGone(
+                    f"{_network_name(self.instance)} no longer has this post; it was deleted.", status=404
+                ) from error
+            raise
         original_visibility = original.get("visibility") or "public"
         visibility = original_visibility if original_visibility in VISIBILITY_ORDER else "direct"
         status = self._call(
@@ -392,8 +518,14 @@ class MastodonConnector(Connector):
     def block(self, author_id: str) -> None:
         self._call("blocking the account", lambda: self._api.account_block(author_id))
 
+    def unblock(self, author_id: str) -> None:
+        self._call("unblocking the account", lambda: self._api.account_unblock(author_id))
+
     def mute(self, author_id: str) -> None:
         self._call("muting the account", lambda: self._api.account_mute(author_id))
+
+    def unmute(self, author_id: str) -> None:
+        self._call("unmuting the account", lambda: self._api.account_unmute(author_id))
 
     def report(self, item: RemoteItem, *, reason: str) -> None:
         """Report the status to our instance's moderators, and to the author's server when remote."""
@@ -437,6 +569,15 @@ class MastodonConnector(Connector):
             )
         status = response.status_code
         content_type = response.headers.get("content-type", "").split(";")[0].strip()
+        if response.ok and "json" in content_type:
+            # Mastodon.py could not parse what was sent as JSON (cut short, or not JSON at all).
+            return ConnectorError(
+                f"{network} sent an answer that could not be read (malformed JSON) while {doing} (HTTP {status}); "
+                "the server may be overloaded or not a Mastodon server.",
+                permanent=False,
+                retry_after=self._retry_after(response),
+                status=status,
+            )
         if response.ok or "json" not in content_type:
             # Never the body itself: whatever answered may not be Mastodon at all.
             what = "a web page" if content_type == "text/html" else (content_type or "no content type")

@@ -10,7 +10,9 @@ Reference pages followed (docs.x.com):
 - Posts: /x-api/posts/create-post (POST /2/tweets with media.media_ids or reply.in_reply_to_tweet_id),
   /x-api/posts/delete-post (DELETE /2/tweets/:id), /x-api/posts/hide-reply (PUT /2/tweets/:id/hidden).
 - Reading: /x-api/posts/search-recent-posts (query conversation_id:<id>, last 7 days only) and
-  /x-api/users/get-mentions (GET /2/users/:id/mentions); /x-api/users/get-posts for our own posts.
+  /x-api/users/get-mentions (GET /2/users/:id/mentions: newest first, since_id / start_time,
+  max_results 5-100, meta.next_token with pagination_token for older pages; the latest 800 only);
+  /x-api/users/get-posts for our own posts. Reads are billed per post returned (pay-per-use, Basic).
 - Muting: /x-api/users/mute-user (POST /2/users/:id/muting {"target_user_id"}).
 - Rate limits: 429 with x-rate-limit-limit / -remaining / -reset (epoch seconds).
 X offers no way to delete other people's replies, blocks only for enterprise customers, and no
@@ -20,9 +22,12 @@ report endpoint: those capabilities are left out and raise NotSupported.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import json
+import mimetypes
 import re
 import urllib.parse
 from collections.abc import Sequence
@@ -32,7 +37,7 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from schoolgate.connectors import http
+from schoolgate.connectors import cursors, http
 from schoolgate.connectors.base import (
     AccountIdentity,
     Capability,
@@ -40,12 +45,16 @@ from schoolgate.connectors.base import (
     Connector,
     ConnectorError,
     Credentials,
+    InboxPage,
+    ItemKind,
     Limits,
     MediaItem,
     NotSupported,
     OAuthClient,
     Published,
+    ReadWay,
     RemoteItem,
+    RemoteMedia,
     handle_post_link_problem,
 )
 from schoolgate.connectors.marker import MARKER_LENGTH, has_marker, with_marker, without_marker
@@ -63,6 +72,16 @@ SCOPES = (
 )
 TWEET_FIELDS = "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets"
 RECENT_POSTS = "20"
+# The inbox: mentions with what tells a reply from a mention or a quote, and the attached media.
+INBOX_TWEET_FIELDS = "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets,attachments"
+INBOX_EXPANSIONS = "author_id,attachments.media_keys"
+INBOX_MEDIA_FIELDS = "url,preview_image_url,alt_text,type"
+INBOX_PAGE = "100"  # the most X returns per page; every post read is billed, so no page is read twice
+FIRST_READ_BACK = dt.timedelta(days=3)  # a first inbox read goes back this far, never the whole history
+PAID_READS = (
+    "X bills API reads per post on its pay-per-use and Basic tiers, so how often Schoolgate checks is a cost "
+    "setting; the mentions timeline holds the latest 800 posts."
+)
 # x.com/<username>/status/<id>, or /i/web/status/<id> (the form Schoolgate records itself)
 POST_LINK = re.compile(r"/(?:i/web|(?P<user>\w{1,15}))/status/(?P<id>\d+)/?")
 
@@ -98,6 +117,32 @@ def _parse_time(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _x_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _remote_media(media: dict) -> RemoteMedia:
+    """A photo has its url; a video or GIF only a preview image (X serves the video itself elsewhere)."""
+    url = media.get("url") or media.get("preview_image_url") or ""
+    guessed, _ = mimetypes.guess_type(urllib.parse.urlsplit(url).path)
+    kind = media.get("type", "")
+    mime_type = "video/mp4" if kind in ("video", "animated_gif") else (guessed or "")
+    return RemoteMedia(url=url, mime_type=mime_type, alt_text=media.get("alt_text") or "")
+
+
+def _check_readable(response: httpx.Response) -> None:
+    """A success sent as JSON that is not JSON (cut short, or an error page labelled JSON): say so plainly."""
+    if response.is_success and "json" in response.headers.get("content-type", ""):
+        try:
+            json.loads(response.content)
+        except ValueError as error:
+            raise ConnectorError(
+                f"X sent an answer that could not be read (malformed JSON, HTTP {response.status_code}); "
+                "the service may be overloaded. Schoolgate will try again.",
+                status=response.status_code,
+            ) from error
+
+
 class XConnector(Connector):
     network = "x"
     label = "X"
@@ -124,6 +169,14 @@ class XConnector(Connector):
     web_hosts = frozenset(
         {"x.com", "www.x.com", "mobile.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com"}
     )
+    reads: ClassVar[dict[str, ReadWay]] = {
+        ItemKind.REPLY.value: ReadWay("paid", f"Replies that mention the account. {PAID_READS}"),
+        ItemKind.MENTION.value: ReadWay("paid", PAID_READS),
+        ItemKind.QUOTE.value: ReadWay("paid", f"Quotes that mention the account. {PAID_READS}"),
+        ItemKind.MESSAGE.value: ReadWay(
+            "not available", "Schoolgate does not read X direct messages; X charges for them separately."
+        ),
+    }
     refresh_ahead = dt.timedelta(minutes=30)  # access tokens last two hours
     transport: ClassVar[httpx.BaseTransport | None] = None
 
@@ -216,6 +269,7 @@ class XConnector(Connector):
                 lambda: client.request(method, path, params=params, json=json, data=data, files=files),
                 network=self.label,
             )
+        _check_readable(response)
         return http.json_or_error(response, network=self.label, describe_error=describe_error)
 
     def _get(self, path: str, **params) -> dict:
@@ -318,6 +372,90 @@ class XConnector(Connector):
                     created_at=_parse_time(post["created_at"]),
                     url=f"https://x.com/i/web/status/{post['id']}",
                     in_reply_to=replied_to,
+                )
+            )
+        return items
+
+    def read_inbox(self, *, cursor: str, posts: Sequence[str] = ()) -> InboxPage:
+        """Mentions after the cursor's post id, one page (up to 100 posts) per call, each page oldest first.
+
+        X returns mentions newest first and pages back in time with next_token, so:
+        1. A first run ("") reads one page of the last FIRST_READ_BACK and starts after its newest post.
+        2. A later run asks for everything after `since_id`. When X has more pages, the cursor keeps
+           since_id, the page token to resume from and the newest id seen (`top`), and more=True; the
+           next call reads the next (older) page, and once the pages run out since_id becomes `top`.
+        Post ids grow with time, so a restart with the persisted cursor misses nothing, and no page is
+        read twice (X bills every post read).
+        """
+        try:
+            state = cursors.load(cursor, network=self.label)
+        except ValueError as error:
+            raise ConnectorError(
+                "That is not an X inbox cursor Schoolgate wrote; start again with an empty cursor.", permanent=True
+            ) from error
+        params = {
+            "max_results": INBOX_PAGE,
+            "tweet.fields": INBOX_TWEET_FIELDS,
+            "expansions": INBOX_EXPANSIONS,
+            "user.fields": "username,name",
+            "media.fields": INBOX_MEDIA_FIELDS,
+        }
+        since_id = state.get("since_id")
+        if since_id:
+            params["since_id"] = since_id
+        else:
+            start = state.get("start_time") or _x_time(timezone.now() - FIRST_READ_BACK)
+            params["start_time"] = start
+        if state.get("resume"):
+            params["pagination_token"] = state["resume"]
+        found = self._get(f"/2/users/{self.user_id}/mentions", **params)
+        try:
+            meta = found.get("meta", {})
+            next_token = meta.get("next_token")
+            items = sorted(self._inbox_items(found, ours={str(post) for post in posts}), key=lambda i: int(i.remote_id))
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise ConnectorError("X answered the mentions read with data Schoolgate does not recognise.") from error
+        newest = items[-1].remote_id if items else ""
+        top = max((i for i in (since_id, state.get("top"), newest) if i), key=int, default="")
+        if next_token and since_id:
+            state = {"since_id": since_id, "resume": next_token, "top": top}
+        elif top:
+            state = {"since_id": top}
+        else:  # nothing yet on a first run: keep its start so the next read begins there
+            state = {"start_time": params["start_time"]}
+        return InboxPage(items=items, cursor=cursors.dump(state), more="resume" in state)
+
+    def _inbox_items(self, found: dict, *, ours: set[str]) -> list[RemoteItem]:
+        includes = found.get("includes", {})
+        media_by_key = {media["media_key"]: media for media in includes.get("media", []) if "media_key" in media}
+        items = []
+        data = found.get("data", [])
+        if not isinstance(data, list):
+            raise TypeError("data is not a list of posts")
+        for base, post in zip(self._items(found), data, strict=True):
+            references = {ref.get("type"): ref.get("id") for ref in post.get("referenced_tweets", [])}
+            conversation = post.get("conversation_id", "")
+            replies_to_us = conversation in ours or references.get("replied_to") in ours
+            # A reply in one of our posts' conversations, or to us; a quote of one of our posts (its root is
+            # the post it quotes: a quote starts a conversation of its own); else a mention.
+            root_id = conversation
+            if "replied_to" in references and (replies_to_us or post.get("in_reply_to_user_id") == self.user_id):
+                kind = ItemKind.REPLY
+            elif references.get("quoted") in ours:
+                kind, root_id = ItemKind.QUOTE, references["quoted"]
+            else:
+                kind = ItemKind.MENTION
+            attached = [
+                media_by_key[key] for key in post.get("attachments", {}).get("media_keys", []) if key in media_by_key
+            ]
+            users = [user for user in includes.get("users", []) if user.get("id") == post.get("author_id")]
+            items.append(
+                dataclasses.replace(
+                    base,
+                    kind=kind.value,
+                    root_id=root_id,
+                    media=tuple(_remote_media(media) for media in attached),
+                    raw={**post, "includes": {"users": users, "media": attached}},
                 )
             )
         return items

@@ -93,6 +93,19 @@ RELATIONSHIP_LIST = RELATIONSHIP_REVIEWERS | {Role.HEADTEACHER}
 EXCEPTION_READERS = frozenset({Role.HEADTEACHER, Role.DSL, "declarant"})
 EXCEPTION_LIST = frozenset({Role.HEADTEACHER, Role.DSL, Role.CHAIR_OF_GOVERNORS})
 BAD_FORM = frozenset({"400"})
+BACK = frozenset({"302"})
+# Who moderates an inbox item: leaders and the safeguarding leads, and the staff authorised on its account.
+INBOX_MODERATORS = frozenset({"inbox.moderate", "inbox_staff"})
+# Who works an item (answers, triage, notes): the same people, through the answering permission.
+INBOX_WORKERS = frozenset({"inbox.answer", "inbox_staff"})
+# Who opens the inbox at all: leaders, the safeguarding leads, and staff authorised on any of the school's accounts.
+INBOX_OPENERS = frozenset({"inbox.answer", "inbox_worker"})
+
+
+def inbox_post(ok_post=BAD_FORM, ids=None, **kw) -> Rule:
+    """An item's form: workers get past the action's check and the probe's empty form is refused (nothing written)
+    unless `writes` says an empty form is a real decision (no one assigned, the contact forgotten)."""
+    return post_only("school.view", ids=ids or {"pk": "inbox_item"}, acts=INBOX_WORKERS, ok_post=ok_post, **kw)
 
 
 def school_view(**kw) -> Rule:
@@ -457,6 +470,55 @@ EXPECTATIONS: dict[str, Rule | list[Rule]] = {
     "declarations:withdraw_exception": post_only(
         "declarations.declare", ids={"pk": "contact_exception"}, owner="declarant", writes=frozenset({"declarant"})
     ),
+    # Inbox moderation (RS-ABU-1, AW-MOD-1): leaders, the safeguarding leads and the account's authorised staff;
+    # the probe's empty form, a retry of a done action, the undo of a deletion and the approval of a reply that
+    # is not held are all refused (back to the item, nothing written, the network never called).
+    "inbox:moderate": post_only("school.view", ids={"pk": "inbox_item"}, acts=INBOX_MODERATORS, ok_post=BACK),
+    "inbox:retry_moderation": post_only(
+        "school.view",
+        ids={"pk": "inbox_item", "action_pk": "moderation_action"},
+        acts=INBOX_MODERATORS,
+        ok_post=BACK,
+    ),
+    "inbox:undo_moderation": post_only(
+        "school.view",
+        ids={"pk": "inbox_item", "action_pk": "moderation_action"},
+        acts=INBOX_MODERATORS,
+        ok_post=BACK,
+    ),
+    "inbox:approve_held": post_only("school.view", ids={"pk": "inbox_item"}, acts=INBOX_MODERATORS, ok_post=BACK),
+    "inbox:reject_held": post_only("school.view", ids={"pk": "inbox_item"}, acts=INBOX_MODERATORS, ok_post=BACK),
+    # The inbox (RS-MON-1): the queue for those who work an account; an item for those who work its account (its
+    # words are the "inbox" marker); settings and templates for the leaders; response times with the governors.
+    "inbox:queue": school_view(post=NOT_ALLOWED, sees=INBOX_OPENERS),
+    "inbox:item": school_view(post=NOT_ALLOWED, ids={"pk": "inbox_item"}, sees=INBOX_WORKERS),
+    "inbox:settings": Rule(get="inbox.manage", post="inbox.manage", ok_post=frozenset({"302", "400"}), writes=GATE),
+    "inbox:templates": Rule(get="inbox.manage", post="inbox.manage", ok_post=frozenset({"302", "400"}), writes=GATE),
+    "inbox:response_times": Rule(get="inbox.report", post=NOT_ALLOWED),
+    "inbox:reply": inbox_post(),
+    # A sent reply: deciding on it, retrying it or withdrawing it is refused (nothing written).
+    "inbox:decide_reply": inbox_post(BACK, ids={"pk": "inbox_item", "reply_pk": "inbox_reply"}),
+    "inbox:retry_reply": inbox_post(ids={"pk": "inbox_item", "reply_pk": "inbox_reply"}),
+    "inbox:withdraw_reply": inbox_post(ids={"pk": "inbox_item", "reply_pk": "inbox_reply"}),
+    "inbox:confirm_sent": inbox_post(BACK, ids={"pk": "inbox_item", "reply_pk": "inbox_reply"}),
+    "inbox:set_category": inbox_post(),
+    "inbox:assign": inbox_post(BACK, writes=INBOX_WORKERS),
+    "inbox:add_note": inbox_post(),
+    "inbox:set_contact": inbox_post(BACK, writes=INBOX_WORKERS),
+    "inbox:close": inbox_post(),
+    "inbox:reopen": inbox_post(),
+    "inbox:answered_elsewhere": inbox_post(),
+    "inbox:pass_to_dsl": inbox_post(BACK),
+    # Meta's webhook: no login and no CSRF token (Meta signs the body); without the verify token or a valid
+    # signature it is refused, and nothing is stored.
+    "inbox:meta_webhook": Rule(
+        get=PUBLIC,
+        post=PUBLIC,
+        login_first=False,
+        csrf_exempt=True,
+        ok_get=frozenset({"403"}),
+        ok_post=frozenset({"403"}),
+    ),
 }
 
 # allauth's pages. Logged-out pages send people who are already in onwards; the rest need a login.
@@ -592,6 +654,8 @@ VISIBLE_TO = {
     "exception": (Role.HEADTEACHER, Role.DSL, "declarant"),
     # A "no" on the annual declaration: only the readers of the concern it opens (about staff: head and DSL).
     "explanation": (Role.HEADTEACHER, Role.DSL),
+    # What a comment on an official account says: those who work the account's inbox.
+    "inbox": ("inbox.answer", "inbox_worker"),
 }
 
 
@@ -676,6 +740,7 @@ def _populate(key: str, cast) -> dict:
     from schoolgate.audit import actions as audit
     from schoolgate.concerns import actions as concern_actions
     from schoolgate.declarations import actions as declaration_actions
+    from schoolgate.inbox.models import InboxItem, ModerationAction, Reply
     from schoolgate.media import actions as media_actions
     from schoolgate.media.models import signed_link
     from schoolgate.media.tests.photos import jpeg_with_everything
@@ -746,6 +811,36 @@ def _populate(key: str, cast) -> dict:
     )
     takedown = Takedown.objects.create(
         post=published, reason="Consent withdrawn", requested_at=now, requested_by=cast.head, due_at=now
+    )
+    inbox_item = InboxItem.objects.create(
+        school=school,
+        account=account,
+        remote_id=f"at://did:plc:parent/app.bsky.feed.post/{key}",
+        kind="reply",
+        parent_remote_id=delivery.remote_id,
+        root_remote_id=delivery.remote_id,
+        author_remote_id="did:plc:parent",
+        author_handle="parent.test",
+        text=f"When is the harvest festival? {marker(key, 'inbox')}",
+        received_at=now,
+        ingested_at=now,
+        suggested_category="query",
+        category="query",
+    )
+    # A deletion already carried out: it can be neither retried nor undone, so its probes write nothing.
+    moderation_action = ModerationAction.objects.create(
+        item=inbox_item, kind="delete", reason="Spam", by=cast.head, at=now, status="done"
+    )
+    # A reply already sent: it can be neither decided on, retried nor withdrawn.
+    inbox_reply = Reply.objects.create(
+        item=inbox_item,
+        kind="answer",
+        text="On the 3rd.",
+        written_by=cast.alice,
+        written_at=now,
+        status="sent",
+        key=f"reply-access-{key}@{now.isoformat()}",
+        sent_at=now,
     )
 
     def photo():
@@ -853,6 +948,9 @@ def _populate(key: str, cast) -> dict:
         "published_post": published.pk,
         "delivery": delivery.pk,
         "takedown": takedown.pk,
+        "inbox_item": inbox_item.pk,
+        "moderation_action": moderation_action.pk,
+        "inbox_reply": inbox_reply.pk,
         "media_item": item.pk,
         "undecided_item": undecided.pk,
         "face": face.pk,
@@ -904,6 +1002,7 @@ def build_world() -> World:
     for cast in casts.values():
         cast.school.concern_reporter_pk = cast.alice.pk  # who may read their own concern's words (VISIBLE_TO)
         cast.school.declarant_pk = cast.alice.pk  # who made the world's declarations (VISIBLE_TO)
+        cast.school.inbox_worker_pks = {cast.alice.pk, cast.head.pk}  # authorised on the school's account
     a, b = casts["a"], casts["b"]
     principals = [
         Principal("head", a.head, "a"),
@@ -1028,11 +1127,21 @@ def holds(spec, principal: Principal, school, objects: dict, rule: Rule) -> bool
 
         if OfficialAccount.objects.filter(pk=objects.get(rule.ids.get("pk")), authorised_staff=user).exists():
             return True
+    if "inbox_worker" in spec:
+        from schoolgate.official_accounts.models import OfficialAccount
+
+        if OfficialAccount.objects.approved().filter(school=school, authorised_staff=user).exists():
+            return True
+    if "inbox_staff" in spec:
+        from schoolgate.inbox.models import InboxItem
+
+        if InboxItem.objects.filter(pk=objects.get(rule.ids.get("pk")), account__authorised_staff=user).exists():
+            return True
     roles = school.roles_of(user)
     return any(
         (item in PERMISSIONS and has_permission(user, school, item)) or item in roles
         for item in spec
-        if item not in {"author", "authorised", "reporter", "declarant"}
+        if item not in {"author", "authorised", "inbox_staff", "inbox_worker", "reporter", "declarant"}
     )
 
 
@@ -1069,6 +1178,7 @@ def allowed_to_see(principal: Principal, kind: str, marker_school, url_school, *
         or item in roles
         or (item == "reporter" and principal.user.pk == marker_school.concern_reporter_pk)
         or (item == "declarant" and principal.user.pk == marker_school.declarant_pk)
+        or (item == "inbox_worker" and principal.user.pk in marker_school.inbox_worker_pks)
         for item in VISIBLE_TO[kind]
     )
 

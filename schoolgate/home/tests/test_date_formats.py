@@ -57,5 +57,6 @@ def test_it_uses_no_other_human_date_format_in_page_templates():
     formats = set()
     for path in TEMPLATES.rglob("*.*"):
         formats |= set(re.findall(r"\|date:[\"']([^\"']+)[\"']", path.read_text()))
-    # "l" is the day's name alone, put before a deadline's date ("Monday 7 December 2026, 16:00").
-    assert formats - MACHINE_FORMATS <= {"DATE_FORMAT", "DATETIME_FORMAT", "j F Y", "l"}
+    # "l" is the day's name alone, put before a deadline's date ("Monday 7 December 2026, 16:00"); a month on its
+    # own (reports) is Django's YEAR_MONTH_FORMAT ("December 2026").
+    assert formats - MACHINE_FORMATS <= {"DATE_FORMAT", "DATETIME_FORMAT", "YEAR_MONTH_FORMAT", "j F Y", "l"}

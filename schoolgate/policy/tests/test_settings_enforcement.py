@@ -17,7 +17,7 @@ from schoolgate.official_accounts.models import AccountStatus, OfficialAccount
 from schoolgate.policy.actions import SETTINGS_FIELDS, start_new_version
 from schoolgate.policy.documents import render_document_html
 from schoolgate.policy.forms import PolicySettingsForm
-from schoolgate.policy.rules import SETTING_RULES, describe_settings_by_enforcement, enforced_setting_names
+from schoolgate.policy.rules import SETTING_RULES, SettingRule, describe_settings_by_enforcement, enforced_setting_names
 from schoolgate.testing import make_school
 
 PACKAGE = Path(__file__).resolve().parents[2]
@@ -42,7 +42,22 @@ BEHAVIOUR_TESTS = {
     "takedown_deadline_hours": [
         "posts/tests/test_takedown.py::test_it_takes_a_post_off_the_news_page_at_once_and_off_bluesky_through_its_api"
     ],
-    "bank_holiday_nation": ["concerns/tests/test_clocks.py::test_it_counts_the_bank_holidays_of_the_schools_nation"],
+    "bank_holiday_nation": [
+        "concerns/tests/test_clocks.py::test_it_counts_the_bank_holidays_of_the_schools_nation",
+        "inbox/tests/test_deadlines.py::test_it_counts_the_bank_holidays_of_the_schools_nation",
+    ],
+    "reply_deadline_hours": ["inbox/tests/test_deadlines.py::test_it_follows_what_the_policy_says_stops_the_clock"],
+    "clock_pauses_weekends": ["inbox/tests/test_deadlines.py::test_it_follows_what_the_policy_says_stops_the_clock"],
+    "clock_pauses_bank_holidays": [
+        "inbox/tests/test_deadlines.py::test_it_follows_what_the_policy_says_stops_the_clock"
+    ],
+    "clock_pauses_closures": ["inbox/tests/test_deadlines.py::test_it_follows_what_the_policy_says_closures_stop"],
+    "comments_default": [
+        "inbox/tests/test_premoderation.py::test_it_holds_replies_where_the_policy_moderates_comments"
+    ],
+    "private_messages_forbidden": [
+        "inbox/tests/test_replies.py::test_it_refuses_a_private_reply_to_a_known_parent_and_logs_the_attempt"
+    ],
     "pupil_naming_rule": ["screening/tests/test_screen_command.py::test_it_follows_the_schools_naming_rule"],
     "account_password_max_age_days": [
         "policy/tests/test_settings_enforcement.py::test_it_turns_the_checklist_red_after_the_policys_password_age"
@@ -67,6 +82,12 @@ def test_it_lists_as_enforced_only_the_settings_that_have_a_behaviour_test():
         "bank_holiday_nation",
         "pupil_naming_rule",
         "account_password_max_age_days",
+        "reply_deadline_hours",
+        "clock_pauses_weekends",
+        "clock_pauses_bank_holidays",
+        "clock_pauses_closures",
+        "comments_default",
+        "private_messages_forbidden",
     }
 
 
@@ -112,13 +133,21 @@ def cast(db):
     return make_school(settings={"reply_deadline_hours": 24, "private_messages_forbidden": True})
 
 
-def test_it_prints_recorded_rules_under_their_own_heading_in_the_document(client, cast):
+@pytest.fixture
+def one_rule_recorded(monkeypatch):
+    """Every setting is enforced today; the recorded-only heading is kept for a school's next new setting, so these
+    tests put one back to recorded-only."""
+    label = SETTING_RULES["private_messages_forbidden"].label
+    monkeypatch.setitem(SETTING_RULES, "private_messages_forbidden", SettingRule(label))
+
+
+def test_it_prints_recorded_rules_under_their_own_heading_in_the_document(client, cast, one_rule_recorded):
     enforced, recorded = describe_settings_by_enforcement(cast.policy.settings)
-    reply = next(rule for rule in recorded if rule.startswith("Comments, queries and complaints"))
-    assert "Official accounts never send direct or private messages to pupils, parents or carers." in recorded
-    assert any(rule.startswith("Comments on official accounts are") for rule in recorded)
+    reply = "Official accounts never send direct or private messages to pupils, parents or carers."
+    assert reply in recorded
+    assert any(rule.startswith("Comments, queries and complaints") for rule in enforced)
     assert "Nobody approves their own post." in enforced
-    assert not any("answered within" in rule for rule in enforced)
+    assert not any("answered within" in rule for rule in recorded)
 
     html = client.get(f"/p/{cast.school.slug}/policy/").content.decode()
     enforced_at, recorded_at, text_at = (
@@ -131,7 +160,7 @@ def test_it_prints_recorded_rules_under_their_own_heading_in_the_document(client
     assert render_document_html(cast.policy).count(RECORDED_HEADING) == 1
 
 
-def test_it_groups_the_settings_form_and_says_where_each_enforced_one_is_checked(client, cast):
+def test_it_groups_the_settings_form_and_says_where_each_enforced_one_is_checked(client, cast, one_rule_recorded):
     draft = start_new_version(cast.policy.document, by=cast.head)
     client.force_login(cast.head)
 
@@ -140,8 +169,9 @@ def test_it_groups_the_settings_form_and_says_where_each_enforced_one_is_checked
     enforced_at, recorded_at = html.index("Rules Schoolgate enforces"), html.index(RECORDED_HEADING)
     assert enforced_at < html.index('name="required_reviewers"') < recorded_at
     assert enforced_at < html.index('name="account_password_max_age_days"') < recorded_at
-    for name in ("reply_deadline_hours", "comments_default", "private_messages_forbidden", "clock_pauses_weekends"):
-        assert html.index(f'name="{name}"') > recorded_at
+    for name in ("reply_deadline_hours", "comments_default", "clock_pauses_weekends"):
+        assert enforced_at < html.index(f'name="{name}"') < recorded_at
+    assert html.index('name="private_messages_forbidden"') > recorded_at
     assert "Enforced: checked when a post is given final approval." in html
     assert "Change official account passwords at least every … days" in html
     assert "Account password max age days" not in html
@@ -175,3 +205,10 @@ def test_it_turns_the_checklist_red_after_the_policys_password_age(client, cast)
     cast.policy.settings.save()
 
     assert "more than 30 days ago" in client.get(page).content.decode()
+
+
+def test_it_prints_no_recorded_heading_when_the_product_checks_every_rule(client, cast):
+    enforced, recorded = describe_settings_by_enforcement(cast.policy.settings)
+    assert recorded == []
+    assert "Official accounts never send direct or private messages to pupils, parents or carers." in enforced
+    assert RECORDED_HEADING not in client.get(f"/p/{cast.school.slug}/policy/").content.decode()

@@ -14,6 +14,8 @@ from schoolgate.testing import make_school, make_user
 pytestmark = pytest.mark.django_db
 
 EVERYONE = {"school.view", "policy.view", "accounts.propose", "concerns.report"}
+# Leaders and the safeguarding leads moderate the inbox of every account (authorised staff only on theirs).
+MODERATORS = {"inbox.moderate", "inbox.answer", "inbox.report"}
 # Leaders and the safeguarding leads keep staff training records and write guidance; governors see the records.
 TRAINING_KEEPERS = {"training.view_records", "training.manage", "guidance.draft"}
 # Every member of the school makes staff declarations (the trust's administrators are not its staff); the
@@ -23,9 +25,10 @@ DECLARATION_KEEPERS = DECLARES | {"declarations.review", "declarations.choose_pu
 # The permission table as the policy reads it: what each role may do at its own school.
 EXPECTED = {
     Role.HEADTEACHER: EVERYONE
+    | MODERATORS
     | TRAINING_KEEPERS
     | DECLARATION_KEEPERS
-    | {"declarations.configure"}
+    | {"declarations.configure", "inbox.manage"}
     | {
         "school.manage_members",
         "school.manage_closures",
@@ -47,19 +50,22 @@ EXPECTED = {
         "concerns.manage_settings",
     },
     Role.DSL: EVERYONE
+    | MODERATORS
     | TRAINING_KEEPERS
     | DECLARATION_KEEPERS
     | {"audit.view", "audit.view_restricted", "posts.review", "posts.take_down", "pupils.view", "pupils.consent"}
     | {"media.upload", "media.delete", "concerns.choose_pupils", "concerns.manage_settings"},
     Role.DEPUTY_DSL: EVERYONE
+    | MODERATORS
     | TRAINING_KEEPERS
     | DECLARATION_KEEPERS
     | {"audit.view", "audit.view_restricted", "posts.review", "posts.take_down", "pupils.view", "pupils.consent"}
     | {"media.upload", "media.delete", "concerns.choose_pupils"},
     Role.LEADERSHIP: EVERYONE
+    | MODERATORS
     | TRAINING_KEEPERS
     | DECLARES
-    | {"declarations.choose_pupils"}
+    | {"declarations.choose_pupils", "inbox.manage"}
     | {
         "school.manage_closures",
         "policy.draft",
@@ -81,10 +87,12 @@ EXPECTED = {
     | {"declarations.choose_pupils"}
     | {"posts.review", "media.upload", "concerns.choose_pupils"},
     Role.VOLUNTEER: EVERYONE | DECLARES,
-    Role.GOVERNOR: EVERYONE | DECLARES | {"policy.view_acknowledgements", "audit.view", "training.view_records"},
+    Role.GOVERNOR: EVERYONE
+    | DECLARES
+    | {"policy.view_acknowledgements", "audit.view", "training.view_records", "inbox.report"},
     Role.CHAIR_OF_GOVERNORS: EVERYONE
     | DECLARES
-    | {"policy.view_acknowledgements", "audit.view", "training.view_records"},
+    | {"policy.view_acknowledgements", "audit.view", "training.view_records", "inbox.report"},
     Role.TRUST_ADMIN: EVERYONE
     | {
         "school.manage_members",

@@ -1,0 +1,113 @@
+"""Screening what reaches the school's accounts: the same engine as drafts, plus the cues that suggest what an
+item is (a possible disclosure, abuse, a press enquiry, a complaint, a question, spam, a thank-you).
+
+The suggestion is only a starting point for staff, who can change it; what matters most is that a possible
+disclosure is never missed, so its cues lean towards false alarms (the DSL decides, not the pattern).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from schoolgate.screening.engine import Finding, Roster, ScreeningRules, screen
+
+# Words of a child (or about a child) that may be a disclosure or a safeguarding concern. Deliberately broad.
+DISCLOSURE_PATTERN = re.compile(
+    r"(?<![\w])(?:"
+    r"(?:he|she|they|my (?:dad|mum|mom|step ?dad|step ?mum|uncle|brother|sister|teacher|coach)|someone)"
+    r" (?:hits?|hurts?|beats?|touch(?:es|ed)?|touched|hit|hurt|kicks?|kicked|slaps?|slapped|burns?|burnt) me"
+    r"|(?:hits?|hurts?|touch(?:es|ed)|beats?) me (?:when|at home|every)"
+    r"|(?:scared|afraid|frightened) (?:to go|of going) home"
+    r"|(?:don'?t|do not) want to go home"
+    r"|(?:please )?(?:don'?t|do not) tell (?:anyone|my (?:mum|dad|parents))"
+    r"|nobody (?:knows|believes me)"
+    r"|(?:kill|hurt|harm|cut(?:ting)?) myself|self[- ]harm(?:ing)?|suicid(?:e|al)|end (?:it all|my life)"
+    r"|(?:sent|send|asked (?:me )?for) (?:me )?(?:nudes?|naked (?:pictures|photos|pics))"
+    r"|(?:groom(?:ed|ing))|(?:abus(?:e|ed|ing) me)|(?:no food at home|nothing to eat at home)"
+    r"|(?:asked|told) me to keep (?:it )?(?:a )?secret"
+    r")(?![\w])",
+    re.IGNORECASE,
+)
+PRESS_PATTERN = re.compile(
+    r"(?<![\w])(?:journalist|reporter|newspaper|newsroom|press (?:office|enquiry|inquiry)|media enquiry"
+    r"|(?:for|in) (?:a|our|the) (?:story|article|piece|report)|comment for (?:the|our)"
+    r"|on behalf of (?:the )?[A-Z][\w]*(?: [A-Z][\w]*)* (?:Gazette|Echo|Post|Times|News|Herald|Telegraph|Mail"
+    r"|Chronicle|Mirror|Express|Standard|Observer|Guardian|Argus|Courier|Star)"
+    r"|\bBBC\b|\bITV\b|Sky News)(?![\w])",
+    re.IGNORECASE,
+)
+COMPLAINT_PATTERN = re.compile(
+    r"(?<![\w])(?:complain(?:t|ts|ing|ed)?|disappointed|disgusted|unacceptable|not good enough|appalled|appalling"
+    r"|furious|outrageous|shocking|(?:very|really|so) (?:unhappy|upset|angry)|how dare|this is a disgrace"
+    r"|nobody (?:has )?(?:replied|answered|got back)|still (?:waiting|no reply|no answer))(?![\w])",
+    re.IGNORECASE,
+)
+QUESTION_PATTERN = re.compile(
+    r"\?|(?:^|[.!]\s+)(?:when|what|where|who|why|how|is|are|can|could|will|would|does|do|did|should)\b"
+    r"|(?<![\w])(?:please (?:can|could|let me know|tell|confirm)|i was wondering|does anyone know)(?![\w])",
+    re.IGNORECASE,
+)
+SPAM_PATTERN = re.compile(
+    r"(?<![\w])(?:crypto|bitcoin|forex|investment opportunity|earn \$?£?\d+|click (?:the )?link|dm me for"
+    r"|follow (?:me )?for follow|f4f|giveaway winner|you(?:'ve| have) won|promo code|cheap followers"
+    r"|work from home and earn)(?![\w])",
+    re.IGNORECASE,
+)
+THANKS_PATTERN = re.compile(
+    r"^\W*(?:(?:thank(?:s| you)(?: so much| very much)?|ty|well done|congratulations|congrats|brilliant"
+    r"|lovely|amazing|fantastic|great|wonderful|fab(?:ulous)?|superb|so proud|proud|love (?:this|it)"
+    r"|what a (?:lovely|great|fantastic) \w+)[\s,!.]*)+(?:(?:to )?(?:all|everyone|the staff|the team|you all)"
+    r"[\s,!.]*)?\W*$",
+    re.IGNORECASE,
+)
+_EMOJI_ONLY = re.compile(r"^[\W_]*$", re.UNICODE)
+
+DISCLOSURE = "safeguarding"
+ABUSE = "abuse"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What the screening found in an incoming item and what it suggests the item is."""
+
+    category: str  # a value of inbox.models.Category
+    reasons: tuple[str, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def may_be_disclosure(self) -> bool:
+        return self.category == DISCLOSURE
+
+
+def screen_incoming(text: str, *, roster: Roster, rules: ScreeningRules | None = None) -> Incoming:
+    """Findings for `text` and the suggested category, most serious first:
+
+    1. signs of a disclosure → a possible safeguarding matter (it goes to the DSL);
+    2. a threat or offensive language → abuse;
+    3. spam; a press enquiry; a complaint; a question;
+    4. a bare thank-you, praise or emoji → needs no answer; anything else is a comment.
+    Pupil names and personal data are findings on any of them (the reason to hide or remove a comment).
+    """
+    findings = tuple(screen(text, roster=roster, rules=rules))
+    reasons: list[str] = []
+    disclosure = DISCLOSURE_PATTERN.search(text)
+    if disclosure:
+        reasons.append(f"Words that may be a disclosure: “{disclosure.group(0)}”.")
+        return Incoming(DISCLOSURE, tuple(reasons), findings)
+    abusive = [f for f in findings if f.category in ("offensive", "threat")]
+    if abusive:
+        reasons.extend(f.message for f in abusive)
+        return Incoming(ABUSE, tuple(dict.fromkeys(reasons)), findings)
+    for pattern, category, reason in (
+        (SPAM_PATTERN, "spam", "Looks like spam."),
+        (PRESS_PATTERN, "press", "Looks like a press enquiry."),
+        (COMPLAINT_PATTERN, "complaint", "Looks like a complaint."),
+        (QUESTION_PATTERN, "query", "Asks a question."),
+    ):
+        if pattern.search(text):
+            return Incoming(category, (reason,), findings)
+    stripped = text.strip()
+    if not stripped or _EMOJI_ONLY.match(stripped) or THANKS_PATTERN.match(stripped):
+        return Incoming("no_answer", ("A thank-you, praise or a reaction.",), findings)
+    return Incoming("comment", (), findings)
