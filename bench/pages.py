@@ -79,15 +79,19 @@ def logged_in_client():
 
 @contextlib.contextmanager
 def count_queries():
-    """The SQL of every query run inside (connections open and close per request, so wrap each new one)."""
+    """(milliseconds, SQL, params) of every query run inside (connections open and close per request, so wrap each
+    new one)."""
     from django.db import connection
     from django.db.backends.signals import connection_created
 
-    seen: list[str] = []
+    seen: list[tuple[float, str, object]] = []
 
     def record(execute, sql, params, many, context):
-        seen.append(sql)
-        return execute(sql, params, many, context)
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            seen.append(((time.perf_counter() - start) * 1000, sql, params))
 
     def wrap(sender, connection, **kwargs):
         connection.execute_wrappers.append(record)
@@ -152,7 +156,7 @@ def main() -> None:
             stats.sort_stats("tottime").print_stats(25)
             with count_queries() as queries:
                 client.get(path)
-            for sql in queries:
+            for _ms, sql, _params in queries:
                 print(sql[:220])
 
 

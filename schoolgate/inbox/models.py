@@ -235,7 +235,10 @@ class InboxItem(models.Model):
             models.UniqueConstraint(fields=["account", "remote_id"], name="inbox_item_once_per_account"),
         ]
         indexes = [
-            models.Index(fields=["school", "status", "due_at"], name="inbox_queue"),
+            # The open queue in the order it is shown (held replies first, then soonest due), and the history
+            # (every state, newest first): each page of either is an index range, however big the inbox.
+            models.Index(fields=["school", "status", "-held_first", "due_at", "received_at", "id"], name="inbox_queue"),
+            models.Index(fields=["school", "-received_at", "-id"], name="inbox_history"),
             # The sweeps read only open items not yet warned about: small partial indexes however big the inbox.
             models.Index(
                 fields=["at_risk_at"], name="inbox_at_risk_sweep", condition=Q(status="open", at_risk_warned_at=None)

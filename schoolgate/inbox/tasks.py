@@ -28,14 +28,28 @@ def sweep_reply_deadlines() -> dict:
     return escalation.sweep_deadlines()
 
 
-@db_task(retries=3, retry_delay=60)
-def route_item_to_dsl(item_id: int) -> bool:
-    return moderation.route_item_to_dsl(item_id)
+def _each(job, item_ids: list[int]) -> int:
+    """Run a per-item job body over a batch. Each body is idempotent (it checks the item's state first), so a
+    retry after one item's transient failure redoes nothing already done; the others are not held up."""
+    done, failure = 0, None
+    for item_id in item_ids:
+        try:
+            done += bool(job(item_id))
+        except Exception as error:
+            failure = error
+    if failure is not None:
+        raise failure
+    return done
 
 
 @db_task(retries=3, retry_delay=60)
-def hold_item(item_id: int) -> bool:
-    return moderation.hold_on_arrival(item_id)
+def route_items_to_dsl(item_ids: list[int]) -> int:
+    return _each(moderation.route_item_to_dsl, item_ids)
+
+
+@db_task(retries=3, retry_delay=60)
+def hold_items(item_ids: list[int]) -> int:
+    return _each(moderation.hold_on_arrival, item_ids)
 
 
 @db_task()

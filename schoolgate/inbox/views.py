@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -123,8 +122,10 @@ class QueueFilter(forms.Form):
 
 
 def queue_items(user, school, data: dict, now: dt.datetime):
-    accounts = worked_accounts(user, school)
-    items = InboxItem.objects.filter(school=school, account__in=accounts)
+    # The ids as a list: the planner then uses the school's indexes (inbox_queue, inbox_history) in order instead of
+    # joining every item of the accounts before the LIMIT.
+    account_ids = list(worked_accounts(user, school).values_list("pk", flat=True))
+    items = InboxItem.objects.filter(school=school, account_id__in=account_ids)
     status = data.get("status") or "open"
     if status != "all":
         items = items.filter(status=status)
@@ -152,11 +153,29 @@ def queue_items(user, school, data: dict, now: dt.datetime):
     return items.select_related("account", "assigned_to")
 
 
+class QueuePage:
+    """A page of the queue without counting every matching item (the history of a busy account is long): one more
+    row than the page is read to know whether there is a next page. The counts that matter are shown above."""
+
+    def __init__(self, items, number):
+        try:
+            self.number = max(1, int(number or 1))
+        except ValueError:
+            self.number = 1
+        start = (self.number - 1) * PAGE_SIZE
+        rows = list(items[start : start + PAGE_SIZE + 1])
+        self.object_list = rows[:PAGE_SIZE]
+        self.has_next = len(rows) > PAGE_SIZE
+        self.has_previous = self.number > 1
+        self.has_other_pages = self.has_next or self.has_previous
+        self.next_page_number = self.number + 1
+        self.previous_page_number = self.number - 1
+
+
 def queue_counts(user, school, now: dt.datetime) -> dict:
     """Open, at risk, overdue and mine: one query (the dashboard card and the queue's heading)."""
-    open_items = InboxItem.objects.filter(
-        school=school, account__in=worked_accounts(user, school), status=ItemStatus.OPEN
-    )
+    account_ids = list(worked_accounts(user, school).values_list("pk", flat=True))
+    open_items = InboxItem.objects.filter(school=school, account_id__in=account_ids, status=ItemStatus.OPEN)
     return open_items.aggregate(
         open=Count("pk"),
         overdue=Count("pk", filter=Q(due_at__lte=now)),
@@ -188,7 +207,7 @@ def queue(request, slug):
     accounts = worked_accounts(request.user, school)
     form = QueueFilter(request.GET or None, accounts=accounts)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    page = Paginator(queue_items(request.user, school, data, now), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = QueuePage(queue_items(request.user, school, data, now), request.GET.get("page"))
     context = {
         "school": school,
         "form": form,

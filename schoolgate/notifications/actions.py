@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Value
@@ -40,30 +41,55 @@ def notify(
     """Create notifications; email them after commit (urgent: sent at once by this process, not queued).
 
     `about` names what the notice asks for ("post:12:review"); `resolve(about)` marks it done when it is."""
-    from schoolgate.notifications.tasks import email_notification
+    notice = Notice(users, school=school, subject=subject, body=body, url=url, email=email, about=about)
+    return notify_all([notice], urgent=urgent)
 
-    seen: set[int] = set()
+
+@dataclass
+class Notice:
+    """One notice to some people, for notify_all."""
+
+    users: Iterable
+    school: object
+    subject: str
+    body: str
+    url: str = ""
+    email: bool = True
+    about: str = ""
+
+
+def notify_all(notices: Iterable[Notice], *, urgent: bool = False) -> list[Notification]:
+    """Several notices at once (a sweep warning about many accounts): one insert and one email job for them all.
+    Each person gets each notice once, however often they are listed in it."""
+    from schoolgate.notifications.tasks import email_notification, email_notifications
+
     created = []
-    for user in users:
-        if user.pk in seen or not user.is_active:
-            continue
-        seen.add(user.pk)
-        created.append(
-            Notification(
-                user=user,
-                school=school,
-                subject=one_line(subject)[:200],
-                body=body,
-                url=url,
-                send_email=email,
-                about=about,
+    for notice in notices:
+        seen: set[int] = set()
+        for user in notice.users:
+            if user.pk in seen or not user.is_active:
+                continue
+            seen.add(user.pk)
+            created.append(
+                Notification(
+                    user=user,
+                    school=notice.school,
+                    subject=one_line(notice.subject)[:200],
+                    body=notice.body,
+                    url=notice.url,
+                    send_email=notice.email,
+                    about=notice.about,
+                )
             )
-        )
     Notification.objects.bulk_create(created)
-    if email:
-        ids = [n.pk for n in created]  # bulk_create returns primary keys on SQLite and PostgreSQL
-        send = _send_now_or_queue if urgent else email_notification
-        transaction.on_commit(lambda: [send(pk) for pk in ids])
+    # bulk_create returns primary keys on SQLite and PostgreSQL
+    ids = [n.pk for n in created if n.send_email]
+    if urgent and ids:
+        transaction.on_commit(lambda: [_send_now_or_queue(pk) for pk in ids])
+    elif len(ids) == 1:
+        transaction.on_commit(lambda: email_notification(ids[0]))
+    elif ids:
+        transaction.on_commit(lambda: email_notifications(ids))
     return created
 
 

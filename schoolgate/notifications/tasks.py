@@ -32,3 +32,18 @@ def email_notification(notification_id: int) -> bool:
         Notification.objects.filter(pk=notification_id).update(emailed_at=None)
         raise
     return True
+
+
+@db_task(retries=3, retry_delay=60)
+def email_notifications(notification_ids: list[int]) -> int:
+    """One job for a notice sent to several people (a sweep's warnings, a new concern's readers) instead of one per
+    email. Each email is claimed as above, so a retry after a failure sends only those not yet sent."""
+    sent, failure = 0, None
+    for notification_id in notification_ids:
+        try:
+            sent += email_notification.call_local(notification_id)
+        except Exception as error:  # the others still go; the job is retried for this one
+            failure = error
+    if failure is not None:
+        raise failure
+    return sent

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.test import Client
 
 from schoolgate.accounts.testing import record_test_second_factor
+from schoolgate.inbox.models import InboxItem
 from schoolgate.media.models import MediaItem
 from schoolgate.official_accounts.models import OfficialAccount
 from schoolgate.policy.models import DocumentVersion, VersionStatus
@@ -46,6 +47,8 @@ def pages_for(school: School) -> dict[str, list[str]]:
     post = Post.objects.filter(school=school).order_by("-pk").first()
     photo = MediaItem.objects.filter(school=school).order_by("pk").first()
     pupil = Pupil.objects.filter(school=school).order_by("pk").first()
+    # The longest item the demo inbox holds (its words wrap; nothing pushes the page sideways).
+    inbox_item = max(InboxItem.objects.filter(school=school), key=lambda i: len(i.text))
     draft = DocumentVersion.objects.filter(document__school=school, status=VersionStatus.DRAFT).first()
     current = DocumentVersion.objects.filter(document__school=school, status=VersionStatus.CURRENT).first()
     head = [
@@ -73,12 +76,21 @@ def pages_for(school: School) -> dict[str, list[str]]:
         f"/s/{s}/closures/",
         f"/s/{s}/details/",
         f"/s/{s}/news/subscribers/",
+        f"/s/{s}/inbox/",
+        f"/s/{s}/inbox/?status=all",
+        f"/s/{s}/inbox/{inbox_item.pk}/",
+        f"/s/{s}/inbox/settings/",
+        f"/s/{s}/inbox/templates/",
+        f"/s/{s}/inbox/response-times/",
         "/notifications/",
         "/",
     ]
     if draft:
         head += [f"/s/{s}/policy/v/{draft.pk}/", f"/s/{s}/policy/v/{draft.pk}/edit/"]
     staff = [f"/s/{s}/", f"/s/{s}/posts/", f"/s/{s}/posts/new/", f"/s/{s}/accounts/{account.pk}/", "/notifications/"]
+    teacher = school.members_with_role(Role.STAFF).order_by("pk").first()
+    if OfficialAccount.objects.approved().filter(school=school, authorised_staff=teacher).exists():
+        staff.append(f"/s/{s}/inbox/")  # the inbox of the accounts the teacher runs
     public = [
         f"/p/{s}/social-media/",
         f"/p/{s}/news/",

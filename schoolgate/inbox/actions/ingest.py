@@ -185,8 +185,11 @@ def _after_arrival(account, created: list[InboxItem], *, pre_moderated: bool) ->
 
     to_dsl = [i.pk for i in created if i.status == ItemStatus.WITH_DSL]
     held = [i.pk for i in created if i.status == ItemStatus.OPEN] if pre_moderated else []
-    transaction.on_commit(lambda: [tasks.route_item_to_dsl(pk) for pk in to_dsl])
-    transaction.on_commit(lambda: [tasks.hold_item(pk) for pk in held])
+    # One job per page of arrivals, not one per item (a poll page is up to a hundred items).
+    if to_dsl:
+        transaction.on_commit(lambda: tasks.route_items_to_dsl(to_dsl))
+    if held:
+        transaction.on_commit(lambda: tasks.hold_items(held))
     transaction.on_commit(lambda: tasks.tell_about_new_items(account.pk, [i.pk for i in created]))
 
 

@@ -468,14 +468,14 @@ def record_removed_on_network(account, remote_ids) -> int:
 
 
 def hold_on_arrival(item_id: int) -> bool:
-    """Job body (tasks.hold_item): see premoderation.hold_on_arrival."""
+    """Job body (tasks.hold_items, per item): see premoderation.hold_on_arrival."""
     from schoolgate.inbox.actions import premoderation
 
     return premoderation.hold_on_arrival(item_id)
 
 
 def route_item_to_dsl(item_id: int) -> bool:
-    """Job body (tasks.route_item_to_dsl): see safeguarding.route_item_to_dsl."""
+    """Job body (tasks.route_items_to_dsl, per item): see safeguarding.route_item_to_dsl."""
     from schoolgate.inbox.actions import safeguarding
 
     return safeguarding.route_item_to_dsl(item_id)

@@ -103,7 +103,7 @@ def _retry_hold(action: ModerationAction) -> bool:
 
 def _finish_hold(action: ModerationAction) -> bool:
     if action.status == ModerationStatus.FAILED and action.retryable:
-        # Raised so Huey retries the job (tasks.hold_item: retries=3); the reply waits first in the queue.
+        # Raised so Huey retries the job (tasks.hold_items: retries=3); the reply waits first in the queue.
         raise ConnectorError(action.error)
     return action.status == ModerationStatus.DONE
 

@@ -58,8 +58,10 @@ def test_it_answers_a_parent_hides_abuse_and_sends_a_disclosure_to_the_dsl(page,
     assert "Due by" in row.inner_text()
     assert_no_sideways_scrolling(page)
 
-    # Acknowledged from a template (the clock stops), then answered in the teacher's own words.
-    row.get_by_role("link").click()
+    # Opened from the keyboard (j to the first item, Enter); acknowledged from a template (the clock stops), then
+    # answered in the teacher's own words.
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"{base}/{question.pk}/"))
     assert QUESTION in page.locator("#item-body").inner_text()
     form = page.locator("#reply-form")

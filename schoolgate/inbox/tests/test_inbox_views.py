@@ -213,3 +213,21 @@ def test_it_lets_leaders_change_the_settings_and_templates_with_each_change_audi
 
     client.force_login(cast.alice)
     assert client.get(url).status_code == 403 and client.get(templates).status_code == 403
+
+
+def test_it_pages_a_long_history_without_losing_or_repeating_an_item(client, cast, accounts, settings):
+    from schoolgate.inbox import views
+
+    news, _ = accounts
+    ingest(news, [remote(n, f"Question number {n}", hours_ago=n) for n in range(1, 8)])
+    client.force_login(cast.head)
+    seen, page = [], 1
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(views, "PAGE_SIZE", 3)
+        while True:
+            html = queue(client, cast, page=page).content.decode()
+            seen += [n for n in range(1, 8) if f"Question number {n}<" in html]
+            if "Next page" not in html:
+                break
+            page += 1
+    assert sorted(seen) == list(range(1, 8)) and len(seen) == 7 and page == 3
