@@ -283,7 +283,7 @@ def refresh_deadlines(school, *, users=None, settings: TrainingSettings | None =
     dues = {(d.user_id, d.course_id): d.due_on for d in compute_dues(school, users=users, settings=settings)}
     existing = Deadline.objects.filter(school=school)
     if users is not None:
-        existing = existing.filter(user__in=[u.pk for u in users])
+        existing = existing.filter(user__in=[getattr(u, "pk", u) for u in users])
     rows = {(d.user_id, d.course_id): d for d in existing}
     changed = 0
     for key, row in rows.items():

@@ -128,3 +128,23 @@ def test_it_creates_the_default_courses_and_settings_once_per_school(cast):
     assert Course.objects.filter(school=other.school).count() == 2
     assert TrainingSettings.objects.count() == 2
     assert {c.kind for c in Course.objects.filter(school=cast.school)} == {CourseKind.INDUCTION, CourseKind.REFRESHER}
+
+
+@pytest.mark.clause("AW-STAFF-1")
+def test_it_gives_a_new_member_their_due_dates_at_once_and_drops_them_when_they_leave(cast):
+    from django.test import TestCase
+
+    from schoolgate.schools.actions import add_member, remove_member
+    from schoolgate.training.models import Deadline
+
+    set_up(cast)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        membership = add_member(
+            cast.school, by=cast.head, email="new.teacher@example.org", full_name="Nia New", role=Role.STAFF
+        )
+    stored = Deadline.objects.get(user=membership.user, course=induction(cast))
+    assert stored.due_on == timezone.localdate() + dt.timedelta(days=induction(cast).due_within_days)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        remove_member(membership, by=cast.head)
+    assert not Deadline.objects.filter(user=membership.user).exists()
