@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from schoolgate.schools.models import School
 from schoolgate.screening.engine import screen
+from schoolgate.screening.offensive import shipped_model
 from schoolgate.screening.school import roster_for_school, rules_for_school
 
 
@@ -30,6 +31,8 @@ class Command(BaseCommand):
         roster = roster_for_school(school_obj)
         rules = rules_for_school(school_obj)
         stdin = options.get("stdin") or sys.stdin
+        # On standard error, so standard output stays one JSON object per line.
+        self.stderr.write(f"offensive-language model: {shipped_model().name}")
         for number, line in enumerate(stdin, start=1):
             if not line.strip():
                 continue
