@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from schoolgate.connectors.tests.test_bluesky import closed_port
@@ -55,3 +56,28 @@ def test_it_backs_off_a_failing_poll_and_shows_it_on_the_account_and_the_dashboa
     AccountInbox.objects.filter(pk=state.pk).update(failing_since=timezone.now() - dt.timedelta(hours=2))
     dashboard = client.get(f"/s/{cast.school.slug}/").content.decode()
     assert f'id="inbox-failing-{account.pk}"' in dashboard and "Could not reach Bluesky" in dashboard
+
+
+@pytest.mark.clause("AW-ACC-6")
+def test_it_reads_and_answers_only_on_an_approved_account(cast, bsky_peer):
+    from schoolgate.connectors.bluesky.connector import BlueskyConnector
+    from schoolgate.inbox.actions import replies
+    from schoolgate.inbox.tests.peer import bluesky_thread
+
+    thread = bluesky_thread(cast, bsky_peer)
+    item = thread.reply("Is the fair still on?")
+    account = thread.account
+    account.status = "retired"
+    account.save(update_fields=["status"])
+
+    assert account.pk not in accounts_due_for_polling(timezone.now())
+    read = []
+    original = BlueskyConnector.read_inbox
+    BlueskyConnector.read_inbox = lambda self, **kwargs: read.append(kwargs) or original(self, **kwargs)
+    try:
+        assert poll_account(account.pk) == 0 and read == []
+    finally:
+        BlueskyConnector.read_inbox = original
+    item.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        replies.write_reply(item, by=cast.alice, text="Yes.")  # its staff are no longer authorised on it

@@ -91,6 +91,7 @@ def test_it_refreshes_the_rows_without_a_reload(client, cast, accounts):
     assert "A new question arrives" in html and "<html" not in html and 'id="inbox-rows"' in html
 
 
+@pytest.mark.clause("AW-PUB-6")
 def test_it_shows_staff_only_the_accounts_they_are_authorised_on(client, cast, accounts):
     news, sport = accounts
     [item] = ingest(news, [remote(1, "When does the trip leave?")])

@@ -53,6 +53,7 @@ def write(item, **kwargs) -> Reply:
 
 @pytest.mark.clause("RS-MON-1")
 @pytest.mark.clause("RS-PUB-1")
+@pytest.mark.clause("RS-SCOPE-1")
 def test_it_sends_an_acknowledgement_once_signed_and_stops_the_clock(cast, bsky_peer):
     thread = bluesky_thread(cast, bsky_peer)
     thread.account.sign_off = "Mrs Patel, school office"
@@ -119,6 +120,7 @@ def test_it_has_a_colleague_read_the_reply_first_where_the_school_says_so(cast, 
     assert len(thread.replies_on_network()) == 1
 
 
+@pytest.mark.clause("AW-PUB-6")
 def test_it_refuses_a_reply_the_network_would_refuse_and_keeps_nothing_half_written(cast, bsky_peer):
     thread = bluesky_thread(cast, bsky_peer)
     item = thread.reply("When is parents' evening?")
