@@ -13,7 +13,7 @@ from schoolgate.audit import actions as audit
 from schoolgate.connectors.base import ItemKind, RemoteItem
 from schoolgate.connectors.registry import CONNECTORS
 from schoolgate.inbox.actions import configure, moderation, replies, safeguarding, triage
-from schoolgate.inbox.actions.ingest import Screening, ingest, is_pre_moderated
+from schoolgate.inbox.actions.ingest import Screening, ingest
 from schoolgate.inbox.deadlines import reply_deadline
 from schoolgate.inbox.models import (
     Category,
@@ -323,7 +323,7 @@ def seed_demo_moderation(school, people: dict) -> list[ModerationAction]:
     made.append(hidden)
 
     policy = PolicySettings.objects.in_force_at(school)
-    if is_pre_moderated(account, policy):
+    if account.holds_replies(policy):
         held = _item(account, "demo-held", "Lovely to see the Year 3 assembly, well done everyone!", hours=2)
         action = _done(
             held, kind=ModerationKind.HIDE, by=None, reason=moderation_reason(account), hours=2, purpose="hold"

@@ -407,11 +407,8 @@ class ModerationAction(models.Model):
         return f"{self.get_kind_display()} {self.item}"
 
 
-class TemplateKind(models.TextChoices):
-    ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
-    ANSWER = "answer", "Answer"
-    EXPLANATION = "explanation", "Why we moderated"
-    CONTACT_OFFICE = "contact_office", "Please contact the office"
+# A template is for one kind of reply: the same four kinds.
+TemplateKind = ReplyKind
 
 
 class ResponseTemplate(models.Model):

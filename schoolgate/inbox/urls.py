@@ -1,9 +1,10 @@
-"""Inbox URLs: the queue and items (views.py), moderation (moderation_views.py), the response-time report
-(report_views.py) and the networks' webhooks (webhook_views.py, outside any school)."""
+"""Inbox URLs: the queue and items (views.py), moderation (moderation_views.py), settings and templates
+(settings_views.py), the response-time report (report_views.py) and the networks' webhooks (webhook_views.py,
+outside any school)."""
 
 from django.urls import path
 
-from schoolgate.inbox import moderation_views, report_views, views, webhook_views
+from schoolgate.inbox import moderation_views, report_views, settings_views, views, webhook_views
 
 app_name = "inbox"
 
@@ -11,8 +12,8 @@ ITEM = "s/<slug:slug>/inbox/<int:pk>/"
 
 urlpatterns = [
     path("s/<slug:slug>/inbox/", views.queue, name="queue"),
-    path("s/<slug:slug>/inbox/settings/", views.settings_page, name="settings"),
-    path("s/<slug:slug>/inbox/templates/", views.templates_page, name="templates"),
+    path("s/<slug:slug>/inbox/settings/", settings_views.settings_page, name="settings"),
+    path("s/<slug:slug>/inbox/templates/", settings_views.templates_page, name="templates"),
     path("s/<slug:slug>/inbox/response-times/", report_views.response_times, name="response_times"),
     path(ITEM, views.item_page, name="item"),
     path(ITEM + "reply/", views.reply, name="reply"),

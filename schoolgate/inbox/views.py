@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,46 +17,35 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from schoolgate.concerns.models import Category as ConcernCategory
 from schoolgate.inbox.actions import configure, replies, safeguarding, triage
 from schoolgate.inbox.actions.premoderation import held_on_network_note
 from schoolgate.inbox.deadlines import inbox_settings
+from schoolgate.inbox.forms import (
+    AssignForm,
+    CategoryForm,
+    ConfirmSentForm,
+    ContactForm,
+    DecisionForm,
+    ElsewhereForm,
+    NoteForm,
+    PassForm,
+    QueueFilter,
+    ReasonForm,
+    ReplyForm,
+)
 from schoolgate.inbox.models import (
     AccountInbox,
-    Category,
-    ContactRelation,
     InboxItem,
-    InboxSettings,
-    ItemKind,
     ItemStatus,
     Reply,
-    ReplyKind,
     ReplyStatus,
-    ResponseTemplate,
-    TemplateKind,
 )
 from schoolgate.inbox.moderation_views import moderation_context
 from schoolgate.official_accounts.models import OfficialAccount
 from schoolgate.schools.permissions import has_permission
-from schoolgate.schools.roles import Role
 from schoolgate.schools.views import errors_to_form, school_for
 
 PAGE_SIZE = 50
-DUE_FILTERS = (("", "Any time"), ("overdue", "Overdue"), ("at_risk", "Running out of time"), ("today", "Due today"))
-STATUS_FILTERS = (
-    ("open", "Waiting for an answer"),
-    ("answered", "Answered"),
-    ("closed", "Closed"),
-    ("with_dsl", "With the safeguarding lead"),
-    ("all", "Everything"),
-)
-PASS_CATEGORIES = (
-    (ConcernCategory.DISCLOSURE, "A possible disclosure or a worry about a child"),
-    (ConcernCategory.COLLEAGUE_ABUSE, ConcernCategory.COLLEAGUE_ABUSE.label),
-    (ConcernCategory.STAFF_CONDUCT, ConcernCategory.STAFF_CONDUCT.label),
-    (ConcernCategory.BULLYING, ConcernCategory.BULLYING.label),
-    (ConcernCategory.OTHER, "Another safeguarding worry"),
-)
 
 
 # Who works which accounts
@@ -104,21 +92,6 @@ def _item(request, slug, pk, *, reply_pk=None):
 
 
 # The queue
-
-
-class QueueFilter(forms.Form):
-    account = forms.ModelChoiceField(
-        queryset=OfficialAccount.objects.none(), required=False, empty_label="All accounts"
-    )
-    kind = forms.ChoiceField(choices=[("", "Every kind"), *ItemKind.choices], required=False)
-    category = forms.ChoiceField(choices=[("", "Any category"), *Category.choices], required=False)
-    due = forms.ChoiceField(choices=DUE_FILTERS, required=False)
-    status = forms.ChoiceField(choices=STATUS_FILTERS, required=False)
-    mine = forms.BooleanField(label="Assigned to me", required=False)
-
-    def __init__(self, *args, accounts, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = accounts
 
 
 def queue_items(user, school, data: dict, now: dt.datetime):
@@ -172,9 +145,10 @@ class QueuePage:
         self.previous_page_number = self.number - 1
 
 
-def queue_counts(user, school, now: dt.datetime) -> dict:
+def queue_counts(user, school, now: dt.datetime, account_ids: list[int] | None = None) -> dict:
     """Open, at risk, overdue and mine: one query (the dashboard card and the queue's heading)."""
-    account_ids = list(worked_accounts(user, school).values_list("pk", flat=True))
+    if account_ids is None:
+        account_ids = list(worked_accounts(user, school).values_list("pk", flat=True))
     open_items = InboxItem.objects.filter(school=school, account_id__in=account_ids, status=ItemStatus.OPEN)
     return open_items.aggregate(
         open=Count("pk"),
@@ -190,13 +164,14 @@ FAILING_FOR = dt.timedelta(minutes=30)
 
 
 def dashboard_summary(user, school) -> dict | None:
-    if not works_inbox(user, school):
+    account_ids = list(worked_accounts(user, school).values_list("pk", flat=True))
+    if not account_ids and not works_all_accounts(user, school):
         return None
     now = timezone.now()
     failing = AccountInbox.objects.filter(
-        account__in=worked_accounts(user, school), failing_since__lte=now - FAILING_FOR
+        account_id__in=account_ids, failing_since__lte=now - FAILING_FOR
     ).select_related("account")
-    return {**queue_counts(user, school, now), "failing": list(failing)}
+    return {**queue_counts(user, school, now, account_ids), "failing": list(failing)}
 
 
 @login_required
@@ -231,79 +206,6 @@ def _without_page(query) -> str:
 
 
 # One item
-
-
-class ReplyForm(forms.Form):
-    kind = forms.ChoiceField(
-        choices=[
-            (k, ReplyKind(k).label) for k in (ReplyKind.ANSWER, ReplyKind.ACKNOWLEDGEMENT, ReplyKind.CONTACT_OFFICE)
-        ]
-    )
-    template = forms.ModelChoiceField(
-        queryset=ResponseTemplate.objects.none(), required=False, empty_label="No template: my own words"
-    )
-    text = forms.CharField(
-        label="Reply", required=False, max_length=replies.TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4})
-    )
-
-    def __init__(self, *args, school, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = ResponseTemplate.objects.filter(school=school, active=True).exclude(
-            kind=TemplateKind.EXPLANATION
-        )
-
-
-class CategoryForm(forms.Form):
-    category = forms.ChoiceField(choices=[c for c in Category.choices if c[0] != Category.SAFEGUARDING])
-
-
-class AssignForm(forms.Form):
-    to = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
-
-    def __init__(self, *args, item, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["to"].queryset = answerers(item)
-
-
-class NoteForm(forms.Form):
-    text = forms.CharField(
-        label="Note for colleagues (never public)",
-        max_length=triage.NOTE_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-
-class ContactForm(forms.Form):
-    relation = forms.ChoiceField(choices=[("", "Not known"), *ContactRelation.choices], required=False)
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=300)
-
-
-class ElsewhereForm(forms.Form):
-    how = forms.CharField(label="How it was answered", max_length=500)
-
-
-class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=(("approve", "Approve"), ("return", "Return to the writer")))
-    reason = forms.CharField(required=False, max_length=1000)
-
-
-class PassForm(forms.Form):
-    category = forms.ChoiceField(label="What it may be", choices=PASS_CATEGORIES)
-
-
-def answerers(item: InboxItem):
-    """Who may be given the item: leaders and the safeguarding leads, and the account's authorised staff."""
-    from schoolgate.accounts.models import User
-    from schoolgate.schools.permissions import PERMISSIONS
-
-    everywhere = Q(
-        memberships__school=item.school, memberships__role__in=sorted(PERMISSIONS[replies.ANSWER_PERMISSION])
-    )
-    named = Q(pk__in=item.account.authorised_staff.values("pk"))
-    return User.objects.filter(everywhere | named, is_active=True).distinct().order_by("full_name")
 
 
 def thread_of(item: InboxItem) -> list[InboxItem]:
@@ -442,10 +344,6 @@ def retry_reply(request, slug, pk, reply_pk):
         return _refused(request, item, error)
     messages.success(request, _reply_outcome(reply_))
     return _back(item, "replies")
-
-
-class ConfirmSentForm(forms.Form):
-    url = forms.URLField(label="The reply's link on the network", max_length=500)
 
 
 @login_required
@@ -611,80 +509,3 @@ def pass_to_dsl(request, slug, pk):
         "network allows, never deleted.",
     )
     return redirect("inbox:queue", item.school.slug)
-
-
-# Settings and templates (leaders)
-
-
-class SettingsForm(forms.ModelForm):
-    overdue_roles = forms.MultipleChoiceField(
-        label="Who is told when an answer is overdue (after the account's staff)",
-        choices=Role.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: the headteacher and the leadership team.",
-    )
-
-    class Meta:
-        model = InboxSettings
-        fields = configure.SETTING_FIELDS
-        widgets = {
-            "working_day_starts": forms.TimeInput(attrs={"type": "time"}),
-            "working_day_ends": forms.TimeInput(attrs={"type": "time"}),
-        }
-
-
-@login_required
-def settings_page(request, slug):
-    school = school_for(request, slug, configure.MANAGE_PERMISSION)
-    current = inbox_settings(school)
-    form = SettingsForm(request.POST or None, instance=current)
-    if request.method == "POST" and form.is_valid():
-        try:
-            configure.update_settings(
-                school, by=request.user, **{f: form.cleaned_data[f] for f in configure.SETTING_FIELDS}
-            )
-        except ValidationError as error:
-            errors_to_form(error, form)
-        else:
-            messages.success(request, "The inbox settings are saved.")
-            return redirect("inbox:settings", school.slug)
-    return render(request, "inbox/settings.html", {"school": school, "form": form}, status=400 if form.errors else 200)
-
-
-class TemplateForm(forms.Form):
-    kind = forms.ChoiceField(label="For", choices=TemplateKind.choices)
-    name = forms.CharField(max_length=120)
-    text = forms.CharField(label="Words", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
-    active = forms.BooleanField(label="In use", required=False, initial=True)
-
-
-@login_required
-def templates_page(request, slug):
-    school = school_for(request, slug, configure.MANAGE_PERMISSION)
-    editing = None
-    if request.GET.get("edit") or request.POST.get("template"):
-        editing = get_object_or_404(
-            ResponseTemplate, pk=request.POST.get("template") or request.GET.get("edit"), school=school
-        )
-    initial = (
-        {"kind": editing.kind, "name": editing.name, "text": editing.text, "active": editing.active}
-        if editing
-        else None
-    )
-    form = TemplateForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            configure.save_template(school, by=request.user, template=editing, **form.cleaned_data)
-        except ValidationError as error:
-            errors_to_form(error, form)
-        else:
-            messages.success(request, "The template is saved.")
-            return redirect("inbox:templates", school.slug)
-    context = {
-        "school": school,
-        "form": form,
-        "editing": editing,
-        "templates": ResponseTemplate.objects.filter(school=school).select_related("updated_by"),
-    }
-    return render(request, "inbox/templates.html", context, status=400 if form.errors else 200)

@@ -126,6 +126,14 @@ class OfficialAccount(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_network_display()})"
 
+    def holds_replies(self, policy) -> bool:
+        """AW-MOD-1: replies on an account that involves pupils, or at a school whose policy (the version in force)
+        moderates comments by default, are held for approval before they appear (where the network can hide them)."""
+        from schoolgate.policy.models import CommentsDefault
+
+        moderated = policy is not None and policy.comments_default == CommentsDefault.MODERATED
+        return self.involves_pupils or moderated
+
     @property
     def is_approved(self) -> bool:
         return self.status == AccountStatus.APPROVED

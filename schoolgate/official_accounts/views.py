@@ -63,10 +63,7 @@ def _reads(network: str) -> list[tuple[str, object]]:
 
 def _holds_replies(account, policy) -> dict | None:
     """AW-MOD-1 on the account page: are replies held for approval, and can the network hide them meanwhile?"""
-    from schoolgate.policy.models import CommentsDefault
-
-    moderated = account.involves_pupils or (policy is not None and policy.comments_default == CommentsDefault.MODERATED)
-    if not moderated or not account.has_connector:
+    if not account.holds_replies(policy) or not account.has_connector:
         return None
     return {"can_hide": connector_class(account.network).can(Capability.HIDE)}
 

@@ -22,7 +22,7 @@ from schoolgate.inbox.models import (
     ItemStatus,
 )
 from schoolgate.official_accounts.models import ConnectionStatus, OfficialAccount
-from schoolgate.policy.models import CommentsDefault, PolicySettings
+from schoolgate.policy.models import PolicySettings
 from schoolgate.screening.incoming import screen_incoming
 from schoolgate.screening.school import roster_for_school, rules_for_school
 
@@ -113,7 +113,7 @@ def ingest(
                 school=school,
                 detail={"count": len(created), "via": via, "known_contacts": len(contacts)},
             )
-            _after_arrival(account, created, pre_moderated=is_pre_moderated(account, screening.policy))
+            _after_arrival(account, created, pre_moderated=account.holds_replies(screening.policy))
     return created
 
 
@@ -191,12 +191,6 @@ def _after_arrival(account, created: list[InboxItem], *, pre_moderated: bool) ->
     if held:
         transaction.on_commit(lambda: tasks.hold_items(held))
     transaction.on_commit(lambda: tasks.tell_about_new_items(account.pk, [i.pk for i in created]))
-
-
-def is_pre_moderated(account, policy) -> bool:
-    """AW-MOD-1: replies on an account that involves pupils, or at a school whose policy moderates comments by
-    default, are held for approval before they appear (where the network can hide them)."""
-    return account.involves_pupils or (policy is not None and policy.comments_default == CommentsDefault.MODERATED)
 
 
 # Polling

@@ -14,7 +14,6 @@ from schoolgate.audit import actions as audit
 from schoolgate.connectors.base import Capability, ConnectorError
 from schoolgate.connectors.registry import CONNECTORS, connector_class
 from schoolgate.inbox.actions import moderation
-from schoolgate.inbox.actions.ingest import is_pre_moderated
 from schoolgate.inbox.models import (
     InboxItem,
     ItemStatus,
@@ -56,7 +55,7 @@ def hold_on_arrival(item_id: int) -> bool:
         return False
     account = item.account
     policy = PolicySettings.objects.in_force_at(account.school)
-    if not is_pre_moderated(account, policy):
+    if not account.holds_replies(policy):
         return False
     earlier = item.moderation.filter(purpose=ModerationPurpose.HOLD).order_by("-pk").first()
     if earlier is not None:
@@ -168,7 +167,7 @@ def reject_held(item: InboxItem, *, by, reason: str = "") -> InboxItem:
 def held_on_network_note(account, *, policy=None) -> str:
     """For the account page and the inbox: how replies on a pre-moderated account are held ("" if it is not)."""
     policy = policy if policy is not None else PolicySettings.objects.in_force_at(account.school)
-    if not is_pre_moderated(account, policy):
+    if not account.holds_replies(policy):
         return ""
     if account.network in CONNECTORS and connector_class(account.network).can(Capability.HIDE):
         return ACCOUNT_HELD.format(network=moderation.network_label(account))

@@ -27,7 +27,6 @@ from schoolgate.inbox.models import (
     ReplyKind,
     ReplyStatus,
     ResponseTemplate,
-    TemplateKind,
     Visibility,
 )
 from schoolgate.notifications.actions import notify
@@ -46,12 +45,6 @@ TEXT_LIMIT = 5000
 NO_REVIEW_KINDS = frozenset({ReplyKind.EXPLANATION})
 # Replies that answer the item (an acknowledgement counts: "even if only to acknowledge").
 ANSWERING_KINDS = frozenset({ReplyKind.ACKNOWLEDGEMENT, ReplyKind.ANSWER, ReplyKind.CONTACT_OFFICE})
-TEMPLATE_FOR = {
-    ReplyKind.ACKNOWLEDGEMENT: TemplateKind.ACKNOWLEDGEMENT,
-    ReplyKind.ANSWER: TemplateKind.ANSWER,
-    ReplyKind.EXPLANATION: TemplateKind.EXPLANATION,
-    ReplyKind.CONTACT_OFFICE: TemplateKind.CONTACT_OFFICE,
-}
 
 
 # Who may answer
