@@ -3,33 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
-import hashlib
-import io
-import re
 import urllib.parse
 from collections.abc import Callable, Sequence
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 import httpx
 from atproto import Client, models
 from atproto_client.client.session import Session, SessionEvent
 from atproto_client.exceptions import (
     AtProtocolError,
-    BadRequestError,
-    InvokeTimeoutError,
-    LoginRequiredError,
-    RateLimitExceededError,
     RequestErrorBase,
-    UnauthorizedError,
 )
-from atproto_client.models.common import XrpcError
-from atproto_client.request import Request
 from atproto_core.uri import AtUri
 
-from schoolgate.connectors import cursors, http
-from schoolgate.connectors.addresses import check_url, describe_transport_error, guarded_transport
+from schoolgate.connectors.addresses import check_url
 from schoolgate.connectors.base import (
     AccountIdentity,
     Capability,
@@ -37,203 +25,36 @@ from schoolgate.connectors.base import (
     Connector,
     ConnectorError,
     Credentials,
-    InboxPage,
-    ItemGone,
     ItemKind,
     Limits,
     MediaItem,
     Published,
     ReadWay,
-    RemoteItem,
-    RemoteMedia,
     link_on_hosts,
 )
-
-T = TypeVar("T")
-
-POST = "app.bsky.feed.post"
-THREADGATE = "app.bsky.feed.threadgate"
-BLOCK = "app.bsky.graph.block"
-WEB_URL = "https://bsky.app"
-# Only app passwords: a session from the main password could delete the account or change its email.
-APP_PASSWORD_SCOPES = frozenset({"com.atproto.appPass", "com.atproto.appPassPrivileged"})
-# bsky.app/profile/<handle or DID>/post/<record key>
-POST_LINK = re.compile(r"/profile/(?P<actor>[^/]+)/post/(?P<rkey>[A-Za-z0-9._:~-]{1,512})/?")
-# Error names the PDS uses when the session or password is no longer any good: reconnecting is the fix.
-AUTH_ERRORS = frozenset(
-    {"AuthenticationRequired", "ExpiredToken", "InvalidToken", "AuthMissing", "AccountTakedown", "AccountDeactivated"}
+from schoolgate.connectors.bluesky.common import (
+    APP_PASSWORD_SCOPES,
+    POST,
+    POST_LINK,
+    WEB_URL,
+    T,
+    _aspect_ratio,
+    _credentials_for,
+    _error_name,
+    _host,
+    _is_not_found,
+    _new_client,
+    connector_error,
+    post_url,
+    record_key,
 )
-MAX_HIDDEN_REPLIES = 300  # the thread gate lexicon's limit
-MENTION_REASONS = frozenset({"mention", "reply", "quote"})
-MENTION_PAGES = 10  # at most this many pages of 50 notifications per fetch
-BLOCK_PAGES = 20  # existing blocks checked before blocking again (100 per page)
-REPORT_REASON_LIMIT = 2000
-GET_POSTS_LIMIT = 25  # app.bsky.feed.getPosts takes at most this many URIs
-INBOX_REASONS = ("reply", "mention", "quote")  # the notifications that are someone speaking to or about us
+from schoolgate.connectors.bluesky.moderating import Moderating
+from schoolgate.connectors.bluesky.reading import Reading
 
-TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+__all__ = ["BlueskyConnector", "connector_error", "post_url", "record_key"]
 
 
-def record_key(key: str) -> str:
-    """The record key (a TID) for a delivery key of the form "<stable id>@<ISO-8601 creation time>".
-
-    A TID is 53 bits of microseconds since the epoch and a 10-bit clock id, written in sortable base32.
-    The time comes from the delivery's stored creation time and the clock id from a hash of the whole key,
-    never from the time of the attempt: a retry of the same delivery writes the same record, and the PDS
-    refuses to create it twice.
-    """
-    _, _, stamp = key.rpartition("@")
-    try:
-        created_at = dt.datetime.fromisoformat(stamp)
-    except ValueError:
-        created_at = None
-    if created_at is None or created_at.tzinfo is None:
-        raise ValueError(
-            "A Bluesky publish key must end with the delivery's creation time, e.g. "
-            f"'delivery-7@2026-11-22T09:30:00+00:00'; got {key!r}."
-        )
-    micros = int(created_at.timestamp() * 1_000_000)
-    clock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:2]) % 1024
-    value = (micros << 10) | clock_id
-    return "".join(TID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(13)))
-
-
-def post_url(uri: str) -> str:
-    """The bsky.app address of a post, by DID so that it survives a change of handle."""
-    parts = AtUri.from_str(uri)
-    return f"{WEB_URL}/profile/{parts.host}/post/{parts.rkey}"
-
-
-def _error_name(error: RequestErrorBase) -> str:
-    content = error.response.content if error.response is not None else None
-    return content.error if isinstance(content, XrpcError) else ""
-
-
-def _error_detail(error: RequestErrorBase) -> str:
-    # Only the server's own short error message: never the body of whatever answered.
-    content = error.response.content if error.response is not None else None
-    if isinstance(content, XrpcError):
-        return http.short(content.message or content.error) or "no reason given"
-    return "no reason given"
-
-
-def connector_error(error: Exception, *, doing: str, host: str = "") -> ConnectorError:
-    """A ConnectorError saying what failed and whether retrying can help."""
-    if isinstance(error, ConnectorError):
-        return error
-    if isinstance(error, InvokeTimeoutError):
-        return ConnectorError(f"Bluesky did not answer in time while {doing}.")
-    if isinstance(error, RateLimitExceededError):
-        retry_after = error.retry_after
-        if retry_after is None and error.reset_at is not None:
-            retry_after = max(0.0, (error.reset_at - dt.datetime.now(dt.UTC)).total_seconds())
-        return ConnectorError(f"Bluesky rate limit reached while {doing}.", retry_after=retry_after, status=429)
-    if isinstance(error, RequestErrorBase) and error.response is None:
-        cause = error.__cause__ or error
-        return ConnectorError(f"Could not reach Bluesky while {doing}: {describe_transport_error(cause, host=host)}")
-    if isinstance(error, RequestErrorBase):
-        status = error.response.status_code
-        name, detail = _error_name(error), _error_detail(error)
-        if isinstance(error, UnauthorizedError) or name in AUTH_ERRORS:
-            return ConnectorError(
-                f"Bluesky no longer accepts this connection ({detail}): the app password may have been revoked "
-                f"or the account suspended. Reconnect the account with a new app password.",
-                permanent=True,
-                status=status,
-            )
-        if status >= 500 or status in (408, 409):
-            return ConnectorError(f"Bluesky failed while {doing} (HTTP {status}): {detail}", status=status)
-        return ConnectorError(f"Bluesky refused {doing} (HTTP {status}): {detail}", permanent=True, status=status)
-    if isinstance(error, LoginRequiredError):
-        return ConnectorError("This Bluesky connection has no session: reconnect the account.", permanent=True)
-    if isinstance(error, httpx.TransportError):
-        return ConnectorError(f"Could not reach Bluesky while {doing}: {describe_transport_error(error, host=host)}")
-    return ConnectorError(f"Bluesky sent something Schoolgate could not read while {doing}.", permanent=True)
-
-
-def _is_not_found(error: Exception) -> bool:
-    return isinstance(error, BadRequestError) and _error_name(error) in ("RecordNotFound", "NotFound")
-
-
-def _new_client(service_url: str) -> Client:
-    # The SDK does its own HTTP; give it the same timeouts and address guard as everything else that leaves
-    # Schoolgate (the guard also covers the server named in the account's DID document, and redirects).
-    return Client(base_url=service_url, request=Request(timeout=http.TIMEOUT, transport=guarded_transport()))
-
-
-def _host(url: str) -> str:
-    return urllib.parse.urlsplit(url).hostname or ""
-
-
-def _credentials_for(session: Session, service_url: str) -> Credentials:
-    expires = session.refresh_jwt_payload.exp
-    return Credentials(
-        data={"session": session.export(), "did": session.did, "handle": session.handle, "service_url": service_url},
-        expires_at=dt.datetime.fromtimestamp(expires, tz=dt.UTC) if expires else None,
-    )
-
-
-def _aspect_ratio(data: bytes) -> models.AppBskyEmbedDefs.AspectRatio | None:
-    # Pillow comes with WeasyPrint; without a ratio the apps crop the image to a square while it loads.
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-    except (UnidentifiedImageError, OSError):
-        return None
-    return models.AppBskyEmbedDefs.AspectRatio(width=width, height=height)
-
-
-def _parse_time(value: str) -> dt.datetime:
-    """An aware datetime from a record's or view's timestamp (records written without a zone are UTC)."""
-    parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
-
-
-def _is_ours(uri: str, did: str) -> bool:
-    return bool(uri) and AtUri.from_str(uri).host == did
-
-
-def _quoted_uri(record) -> str:
-    embed = getattr(record, "embed", None)
-    quoted = getattr(embed, "record", None)  # embed.record#main, or recordWithMedia's record#main
-    quoted = getattr(quoted, "record", quoted)
-    return getattr(quoted, "uri", "") or ""
-
-
-def _jsonable(model) -> dict:
-    """An SDK model as plain JSON types, with the lexicon's own field names ($type, createdAt, ...)."""
-    if hasattr(model, "to_dict"):  # a DotDict: a record type the SDK has no model for
-        return model.to_dict()
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def _media(view, record) -> tuple[RemoteMedia, ...]:
-    """Images and video from the post view's embed, with alt text and the type the record declares."""
-    embed = getattr(view, "embed", None)
-    embed = getattr(embed, "media", embed)  # recordWithMedia: the media beside the quoted post
-    declared = getattr(record, "embed", None)
-    declared = getattr(declared, "media", declared)
-    if isinstance(embed, models.AppBskyEmbedImages.View):
-        blobs = [image.image for image in getattr(declared, "images", None) or []]
-        types = [getattr(blob, "mime_type", "") for blob in blobs]
-        return tuple(
-            RemoteMedia(url=image.fullsize, mime_type=types[i] if i < len(types) else "", alt_text=image.alt or "")
-            for i, image in enumerate(embed.images)
-        )
-    if isinstance(embed, models.AppBskyEmbedVideo.View):
-        return (RemoteMedia(url=embed.playlist, mime_type="application/vnd.apple.mpegurl", alt_text=embed.alt or ""),)
-    if isinstance(embed, models.AppBskyEmbedGallery.View):
-        return tuple(
-            RemoteMedia(url=image.fullsize, alt_text=image.alt or "")
-            for image in embed.items
-            if isinstance(image, models.AppBskyEmbedGallery.ViewImage)
-        )
-    return ()
-
-
-class BlueskyConnector(Connector):
+class BlueskyConnector(Reading, Moderating, Connector):
     """One Bluesky account, reached through its PDS; reads (threads, notifications) go to the AppView via the PDS.
 
     Credentials.data holds the SDK's session string (handle, DID, access and refresh tokens, PDS address);
@@ -499,328 +320,3 @@ class BlueskyConnector(Connector):
                 f"Schoolgate can only {doing} this account's own posts, not {remote_id}.", permanent=True
             )
         return uri
-
-    # Reading
-
-    def fetch_replies(self, remote_post_id: str) -> list[RemoteItem]:
-        """Every reply under the post, at any depth, as the AppView sees them (hidden ones marked).
-
-        A post the AppView does not know (deleted, or published a moment ago and not indexed yet) has none.
-        """
-        try:
-            thread = self.client().get_post_thread(remote_post_id, depth=1000, parent_height=0).thread
-        except (AtProtocolError, httpx.TransportError) as error:
-            if _is_not_found(error):
-                return []
-            raise connector_error(error, doing="reading replies", host=self.host) from error
-        if not isinstance(thread, models.AppBskyFeedDefs.ThreadViewPost):
-            return []
-        gate = thread.post.threadgate
-        hidden = set(getattr(gate.record, "hidden_replies", None) or []) if gate else set()
-        found: list[RemoteItem] = []
-        pending = list(thread.replies or [])
-        while pending:
-            node = pending.pop(0)
-            if not isinstance(node, models.AppBskyFeedDefs.ThreadViewPost):
-                continue  # deleted, or hidden from us by a block
-            found.append(self._remote_item(node.post, hidden=node.post.uri in hidden))
-            pending.extend(node.replies or [])
-        return sorted(found, key=lambda item: item.created_at)
-
-    def fetch_mentions(self, *, since: dt.datetime | None = None) -> list[RemoteItem]:
-        """Mentions, replies and quotes of the account, newest first, back to `since`."""
-        found: list[RemoteItem] = []
-        cursor = None
-        for _ in range(MENTION_PAGES):
-            page = self._call(
-                "reading notifications",
-                lambda c, cursor=cursor: c.app.bsky.notification.list_notifications(
-                    models.AppBskyNotificationListNotifications.Params(limit=50, cursor=cursor)
-                ),
-            )
-            for note in page.notifications:
-                indexed_at = dt.datetime.fromisoformat(note.indexed_at)
-                if since is not None and indexed_at < since:
-                    return found
-                if note.reason in MENTION_REASONS:
-                    found.append(self._remote_item(note, record=note.record))
-            cursor = page.cursor
-            if not cursor:
-                break
-        return found
-
-    def _remote_item(self, view, *, record=None, hidden: bool = False) -> RemoteItem:
-        record = record if record is not None else view.record
-        reply = getattr(record, "reply", None)
-        return RemoteItem(
-            remote_id=view.uri,
-            author_id=view.author.did,
-            author_handle=view.author.handle,
-            author_name=view.author.display_name or "",
-            text=getattr(record, "text", ""),
-            created_at=_parse_time(record.created_at),
-            url=post_url(view.uri),
-            in_reply_to=reply.parent.uri if reply else "",
-            hidden=hidden,
-        )
-
-    def read_inbox(self, *, cursor: str, posts: Sequence[str] = ()) -> InboxPage:
-        """Replies, mentions and quotes from the account's notifications after `cursor`, oldest first.
-
-        1. Read listNotifications (newest first) down to just below the last read, through
-           cursors.read_newest_first: a first run ("") reads back `inbox_first_read`; a read that stops at
-           `inbox_pages` pages keeps the rest as a gap for the next call (more=True).
-        2. Look up the posts (getPosts) for their embeds and labels, and our root posts for their thread gates.
-        3. Turn each into a RemoteItem; the cursor saves the reading mark.
-        `posts` is not needed: notifications cover every post of ours. Bluesky lists a post once per recipient,
-        as a mention if it mentions us, else a quote, else a reply (see `_inbox_kind`). A post deleted before
-        it is read is no longer listed.
-        """
-        try:
-            mark = cursors.Mark.from_dict(cursors.load(cursor, network=self.label).get("mark"))
-        except ValueError as error:
-            raise ConnectorError(str(error), permanent=True) from error
-        first_floor = (dt.datetime.now(dt.UTC) - self.inbox_first_read).timestamp()
-        entries, mark, more = cursors.read_newest_first(
-            mark,
-            self._notification_page,
-            overlap=self.inbox_overlap.total_seconds(),
-            max_pages=self.inbox_pages,
-            first_floor=first_floor,
-            first_pages=self.inbox_pages,
-        )
-        notes = [entry.value for entry in entries]
-        views = self._post_views([note.uri for note in notes])
-        kinds_roots = [self._inbox_kind(note) for note in notes]
-        hidden = self._hidden_replies({root for _, root in kinds_roots if _is_ours(root, self.did)})
-        items = [
-            self._inbox_item(note, views.get(note.uri), kind=kind, root_id=root, hidden=note.uri in hidden)
-            for note, (kind, root) in zip(notes, kinds_roots, strict=True)
-        ]
-        return InboxPage(items=items, cursor=cursors.dump({"mark": mark.to_dict()}), more=more)
-
-    def _notification_page(self, token: str | None) -> tuple[list[cursors.Entry], str | None]:
-        page = self._call(
-            "reading notifications",
-            lambda c: c.app.bsky.notification.list_notifications(
-                models.AppBskyNotificationListNotifications.Params(
-                    limit=self.inbox_page_size, cursor=token, reasons=list(INBOX_REASONS)
-                )
-            ),
-        )
-        entries = [
-            # The notification's indexedAt is the time the stream is sorted by (a post's sortAt).
-            cursors.Entry(id=note.uri, at=_parse_time(note.indexed_at).timestamp(), value=note)
-            for note in page.notifications
-            if note.reason in INBOX_REASONS  # an AppView that ignores `reasons` still gives us only these
-        ]
-        return entries, page.cursor
-
-    def _inbox_kind(self, note) -> tuple[str, str]:
-        """(kind, root_id) of a notification.
-
-        A reply's root is its thread's root post (ours, or someone else's when they reply to us lower down).
-        A mention in a reply in our thread is a reply there (Bluesky calls it a mention because mentions win);
-        any other mention hangs from its thread's root, which is the mention itself when it starts the thread,
-        and a quote hangs from the post it quotes (ours).
-        """
-        record = note.record
-        reply = getattr(record, "reply", None)
-        root = reply.root.uri if reply else ""
-        if note.reason == "reply" or (note.reason == "mention" and _is_ours(root, self.did)):
-            return ItemKind.REPLY.value, root or note.reason_subject or ""
-        if note.reason == "quote":
-            return ItemKind.QUOTE.value, note.reason_subject or _quoted_uri(record) or note.uri
-        return ItemKind.MENTION.value, root or note.uri
-
-    def _post_views(self, uris: Sequence[str]) -> dict[str, models.AppBskyFeedDefs.PostView]:
-        found: dict[str, models.AppBskyFeedDefs.PostView] = {}
-        unique = list(dict.fromkeys(uris))
-        for start in range(0, len(unique), GET_POSTS_LIMIT):
-            batch = unique[start : start + GET_POSTS_LIMIT]
-            views = self._call("looking up posts", lambda c, batch=batch: c.get_posts(batch)).posts
-            found.update({view.uri: view for view in views})
-        return found
-
-    def _hidden_replies(self, roots: set[str]) -> set[str]:
-        """The replies our thread gates hide, for these root posts of ours."""
-        hidden: set[str] = set()
-        for view in self._post_views(sorted(roots)).values():
-            if view.threadgate is not None:
-                hidden.update(getattr(view.threadgate.record, "hidden_replies", None) or [])
-        return hidden
-
-    def _inbox_item(self, note, view, *, kind: str, root_id: str, hidden: bool) -> RemoteItem:
-        # The notification carries the record and author; the post view (None if deleted since) adds the
-        # embed as the AppView serves it.
-        return dataclasses.replace(
-            self._remote_item(note, record=note.record, hidden=hidden),
-            kind=kind,
-            root_id=root_id,
-            media=_media(view, note.record),
-            raw={"notification": _jsonable(note), "post": _jsonable(view) if view is not None else None},
-        )
-
-    def _post_view(self, uri: str) -> models.AppBskyFeedDefs.PostView:
-        posts = self._call("looking up the post", lambda c: c.get_posts([uri])).posts
-        if not posts:
-            raise ItemGone(f"Bluesky no longer has the post {uri}: it was deleted (or its author blocked us).")
-        return posts[0]
-
-    # Answering and moderating
-
-    def reply(self, item: RemoteItem, text: str, *, key: str) -> Published:
-        parent = self._post_view(item.remote_id)
-        parent_ref = models.ComAtprotoRepoStrongRef.Main(uri=parent.uri, cid=parent.cid)
-        root_ref = parent.record.reply.root if parent.record.reply else parent_ref
-        return self._create_post(
-            text, media=(), key=key, reply=models.AppBskyFeedPost.ReplyRef(root=root_ref, parent=parent_ref)
-        )
-
-    def hide(self, item: RemoteItem) -> None:
-        """Add the reply to the thread gate of the thread we started (Bluesky apps then fold it away).
-
-        ItemGone when the reply was deleted; the rest of the gate (who may reply) is kept as it was.
-        """
-        root_uri = self._own_root(item, doing="hide")
-        root = AtUri.from_str(root_uri)
-        gate = self._threadgate(root.rkey)
-        hidden = list(gate.hidden_replies or []) if gate else []
-        if item.remote_id in hidden:
-            return
-        if len(hidden) >= MAX_HIDDEN_REPLIES:
-            raise ConnectorError(
-                f"Bluesky allows at most {MAX_HIDDEN_REPLIES} hidden replies per thread.", permanent=True
-            )
-        if gate is None:
-            # allow=None keeps replies open to everyone, as before.
-            gate = models.AppBskyFeedThreadgate.Record(post=root_uri, created_at=self.client().get_current_time_iso())
-        record = gate.model_copy(update={"hidden_replies": [*hidden, item.remote_id]})
-        self._put_threadgate(root.rkey, record, doing="hiding the reply")
-
-    def unhide(self, item: RemoteItem) -> None:
-        """Take the reply off the thread gate's hidden list, keeping the rest of the gate.
-
-        A gate left with no reply rules and nothing hidden is deleted, as if it had never been written. For a
-        reply deleted since, its entry is still removed (it takes one of the 300 places) before ItemGone.
-        """
-        try:
-            root_uri = self._own_root(item, doing="show")
-        except ItemGone:
-            if _is_ours(item.root_id, self.did):
-                self._remove_hidden(item.root_id, item.remote_id)
-            raise
-        self._remove_hidden(root_uri, item.remote_id)
-
-    def _own_root(self, item: RemoteItem, *, doing: str) -> str:
-        """The root post of the reply's thread, which must be ours (ItemGone if the reply was deleted)."""
-        post = self._post_view(item.remote_id)
-        root_uri = post.record.reply.root.uri if post.record.reply else post.uri
-        if not _is_ours(root_uri, self.did):
-            raise ConnectorError(
-                f"Bluesky only lets the account that started a thread {doing} replies in it.", permanent=True
-            )
-        return root_uri
-
-    def _remove_hidden(self, root_uri: str, uri: str) -> None:
-        root = AtUri.from_str(root_uri)
-        gate = self._threadgate(root.rkey)
-        hidden = list(gate.hidden_replies or []) if gate else []
-        if uri not in hidden:
-            return  # not hidden (or shown already): nothing to do
-        remaining = [hidden_uri for hidden_uri in hidden if hidden_uri != uri]
-        if not remaining and gate.allow is None:
-            self._call(
-                "showing the reply again",
-                lambda c: c.com.atproto.repo.delete_record(
-                    models.ComAtprotoRepoDeleteRecord.Data(repo=self.did, collection=THREADGATE, rkey=root.rkey)
-                ),
-            )
-            return
-        record = gate.model_copy(update={"hidden_replies": remaining or None})
-        self._put_threadgate(root.rkey, record, doing="showing the reply again")
-
-    def _put_threadgate(self, rkey: str, record: models.AppBskyFeedThreadgate.Record, *, doing: str) -> None:
-        self._call(
-            doing,
-            lambda c: c.com.atproto.repo.put_record(
-                models.ComAtprotoRepoPutRecord.Data(repo=self.did, collection=THREADGATE, rkey=rkey, record=record)
-            ),
-        )
-
-    def _threadgate(self, rkey: str) -> models.AppBskyFeedThreadgate.Record | None:
-        try:
-            found = self.client().com.atproto.repo.get_record(
-                models.ComAtprotoRepoGetRecord.Params(repo=self.did, collection=THREADGATE, rkey=rkey)
-            )
-        except (AtProtocolError, httpx.TransportError) as error:
-            if _is_not_found(error):
-                return None
-            raise connector_error(error, doing="reading the thread gate", host=self.host) from error
-        return found.value
-
-    def block(self, author_id: str) -> None:
-        """Write a block record, unless one for this account exists already (so running twice is harmless)."""
-        if self._block_rkeys(author_id):
-            return
-        record = models.AppBskyGraphBlock.Record(subject=author_id, created_at=self.client().get_current_time_iso())
-        self._call(
-            "blocking the account",
-            lambda c: c.com.atproto.repo.create_record(
-                models.ComAtprotoRepoCreateRecord.Data(repo=self.did, collection=BLOCK, record=record)
-            ),
-        )
-
-    def unblock(self, author_id: str) -> None:
-        """Delete every block record for this account (none left: nothing to do, so running twice is harmless)."""
-        for rkey in self._block_rkeys(author_id):
-            self._call(
-                "unblocking the account",
-                lambda c, rkey=rkey: c.com.atproto.repo.delete_record(
-                    models.ComAtprotoRepoDeleteRecord.Data(repo=self.did, collection=BLOCK, rkey=rkey)
-                ),
-            )
-
-    def _block_rkeys(self, author_id: str) -> list[str]:
-        found: list[str] = []
-        cursor = None
-        for _ in range(BLOCK_PAGES):
-            page = self._call(
-                "reading blocks",
-                lambda c, cursor=cursor: c.com.atproto.repo.list_records(
-                    models.ComAtprotoRepoListRecords.Params(repo=self.did, collection=BLOCK, limit=100, cursor=cursor)
-                ),
-            )
-            found.extend(
-                AtUri.from_str(r.uri).rkey for r in page.records if getattr(r.value, "subject", None) == author_id
-            )
-            cursor = page.cursor
-            if not cursor or not page.records:
-                break
-        return found
-
-    def mute(self, author_id: str) -> None:
-        self._call(
-            "muting the account",
-            lambda c: c.app.bsky.graph.mute_actor(models.AppBskyGraphMuteActor.Data(actor=author_id)),
-        )
-
-    def unmute(self, author_id: str) -> None:
-        self._call(
-            "unmuting the account",
-            lambda c: c.app.bsky.graph.unmute_actor(models.AppBskyGraphUnmuteActor.Data(actor=author_id)),
-        )
-
-    def report(self, item: RemoteItem, *, reason: str) -> None:
-        """Report the post to the moderation service the account's PDS uses (Bluesky's own on bsky.social)."""
-        post = self._post_view(item.remote_id)
-        self._call(
-            "reporting the post",
-            lambda c: c.com.atproto.moderation.create_report(
-                models.ComAtprotoModerationCreateReport.Data(
-                    reason_type="com.atproto.moderation.defs#reasonOther",
-                    reason=reason[:REPORT_REASON_LIMIT],
-                    subject=models.ComAtprotoRepoStrongRef.Main(uri=post.uri, cid=post.cid),
-                )
-            ),
-        )
