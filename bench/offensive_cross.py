@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from schoolgate.screening import offensive, train_offensive  # noqa: E402
+from schoolgate.screening import harms, offensive, train_offensive  # noqa: E402
 from schoolgate.screening.engine import screen  # noqa: E402
 from schoolgate.screening.roster import Roster  # noqa: E402
 
@@ -69,7 +69,7 @@ def eval_sets(corpora: dict, cap: int) -> dict[str, list]:
 
 
 def screen_says_offensive(text: str, model) -> bool:
-    return any(f.category in ("offensive", "threat") for f in screen(text, roster=EMPTY, model=model))
+    return any(f.category in harms.ABUSIVE for f in screen(text, roster=EMPTY, model=model))
 
 
 def _fit_fold(args):

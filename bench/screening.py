@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from presidio_comparison import measure_presidio, roster_deny_list  # noqa: E402  (bench/, beside this file)
 
-from schoolgate.screening import offensive, train_offensive  # noqa: E402
+from schoolgate.screening import harms, offensive, train_offensive  # noqa: E402
 from schoolgate.screening.engine import ScreeningRules, screen  # noqa: E402
 from schoolgate.screening.roster import NICKNAMES, PupilName, Roster  # noqa: E402
 
@@ -473,7 +473,7 @@ def offensive_f1() -> dict | None:
     tp = fp = fn = 0
     empty = Roster.build([])
     for _, text, label in rows:
-        flagged = any(f.category in ("offensive", "threat") for f in screen(text, roster=empty))
+        flagged = any(f.category in harms.ABUSIVE for f in screen(text, roster=empty))
         tp += flagged and label
         fp += flagged and not label
         fn += (not flagged) and label

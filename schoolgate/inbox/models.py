@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from schoolgate.policy.models import Harm
 from schoolgate.schools.roles import Role
 
 
@@ -256,6 +257,11 @@ class InboxItem(models.Model):
     @property
     def is_restricted(self) -> bool:
         return self.status == ItemStatus.WITH_DSL
+
+    def harms_found(self) -> list[str]:
+        """The kinds of harm the screening found in it (policy.models.Harm values), in the order found."""
+        kinds = set(Harm.values)
+        return list(dict.fromkeys(f.get("category") for f in self.findings if f.get("category") in kinds))
 
     @property
     def answer_time(self) -> dt.timedelta | None:

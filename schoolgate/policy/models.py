@@ -246,6 +246,33 @@ class PupilNamingRule(models.TextChoices):
     FULL_NAMES_WITH_CONSENT = "full_names_with_consent", "Full names only where a parent has consented"
 
 
+class Harm(models.TextChoices):
+    """The kinds of harm the screen finds (the values of screening.harms, labelled for the settings form)."""
+
+    OFFENSIVE = "offensive", "Offensive or abusive language"
+    THREAT = "threat", "A threat or violence"
+    HATE = "hate", "Hate against a protected characteristic"
+    SEXUAL = "sexual", "Sexual content"
+    SELF_HARM = "self_harm", "Self-harm or suicide"
+    DISCLOSURE = "disclosure", "A possible disclosure by a child"
+
+
+# A possible disclosure and words of self-harm always reach the DSL (AW-CON-1); a policy may add to them.
+HARMS_ALWAYS_TO_DSL = (Harm.SELF_HARM.value, Harm.DISCLOSURE.value)
+
+
+def default_harms_blocking_posts() -> list[str]:
+    return [Harm.OFFENSIVE, Harm.THREAT, Harm.HATE, Harm.SEXUAL]
+
+
+def default_harms_hidden_on_arrival() -> list[str]:
+    return [Harm.THREAT, Harm.HATE, Harm.SEXUAL]
+
+
+def default_harms_to_dsl() -> list[str]:
+    return list(HARMS_ALWAYS_TO_DSL)
+
+
 class CommentsDefault(models.TextChoices):
     OPEN = "open", "Open (monitored)"
     MODERATED = "moderated", "Moderated (held for approval where the network allows)"
@@ -339,6 +366,23 @@ class PolicySettings(models.Model):
     private_messages_forbidden = models.BooleanField(
         default=True, help_text="Official accounts never send private messages to pupils, parents or carers."
     )
+    # What each kind of harm the screen finds does (lists of Harm values): stop a post's approval (otherwise the
+    # reviewers are advised), hide a comment as it arrives until someone approves it, send a comment to the DSL.
+    harms_blocking_posts = models.JSONField(
+        default=default_harms_blocking_posts,
+        blank=True,
+        help_text="A draft with these cannot be approved; other kinds are shown to the reviewers as advice.",
+    )
+    harms_hidden_on_arrival = models.JSONField(
+        default=default_harms_hidden_on_arrival,
+        blank=True,
+        help_text="A comment with these is hidden as it arrives (where the network allows), until someone approves it.",
+    )
+    harms_to_dsl = models.JSONField(
+        default=default_harms_to_dsl,
+        blank=True,
+        help_text="A comment with these goes straight to the DSL. A possible disclosure and self-harm always do.",
+    )
 
     objects = PolicySettingsQuerySet.as_manager()
 
@@ -359,6 +403,15 @@ class PolicySettings(models.Model):
             errors["final_approver_deputy_role"] = "A deputy can only be named when there is a final approver."
         if self.final_approver_deputy_role and self.final_approver_deputy_role == self.final_post_approver_role:
             errors["final_approver_deputy_role"] = "The deputy must be a different role from the final approver."
+        for name in ("harms_blocking_posts", "harms_hidden_on_arrival", "harms_to_dsl"):
+            values = getattr(self, name)
+            if not isinstance(values, list) or not set(values) <= set(Harm.values):
+                errors[name] = f"Choose from: {', '.join(Harm.labels)}."
+        missing = [Harm(h).label for h in HARMS_ALWAYS_TO_DSL if h not in (self.harms_to_dsl or [])]
+        if missing and "harms_to_dsl" not in errors:
+            errors["harms_to_dsl"] = (
+                f"{' and '.join(missing)} always go to the DSL: every worry about a child reaches them (AW-CON-1)."
+            )
         if errors:
             raise ValidationError(errors)
 

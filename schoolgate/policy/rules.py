@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schoolgate.policy.models import Harm
 from schoolgate.schools.roles import Role
 
 
@@ -75,6 +76,17 @@ SETTING_RULES: dict[str, SettingRule] = {
         "Private messages to pupils, parents and carers are forbidden",
         "refuses, and logs, a private reply to anyone the inbox knows as a pupil, parent or carer",
     ),
+    "harms_blocking_posts": SettingRule(
+        "Kinds of harm that stop a post's approval", "checked when every post is screened"
+    ),
+    "harms_hidden_on_arrival": SettingRule(
+        "Kinds of harm that hide a comment as it arrives",
+        "a comment on the school's accounts with one of these is hidden as it arrives and waits for approval",
+    ),
+    "harms_to_dsl": SettingRule(
+        "Kinds of harm sent straight to the DSL",
+        "a comment on the school's accounts with one of these is passed to the DSL as a concern and hidden",
+    ),
 }
 
 
@@ -84,6 +96,38 @@ def enforced_setting_names() -> set[str]:
 
 def _role(value: str) -> str:
     return Role(value).label.lower().replace("dsl", "DSL") if value else ""
+
+
+def _kinds(values) -> str:
+    labels = [Harm(v).label.lower() for v in Harm.values if v in (values or [])]
+    return ", ".join(labels[:-1]) + (" or " if len(labels) > 1 else "") + (labels[-1] if labels else "")
+
+
+def _harm_sentences(policy) -> list[tuple[str, tuple[str, ...]]]:
+    sentences = []
+    if policy.harms_blocking_posts:
+        sentences.append(
+            (
+                f"A post is not approved while the screening finds {_kinds(policy.harms_blocking_posts)} in it.",
+                ("harms_blocking_posts",),
+            )
+        )
+    if policy.harms_hidden_on_arrival:
+        sentences.append(
+            (
+                f"A comment on our accounts containing {_kinds(policy.harms_hidden_on_arrival)} is hidden as it "
+                "arrives, where the network allows, until a member of staff has read it.",
+                ("harms_hidden_on_arrival",),
+            )
+        )
+    sentences.append(
+        (
+            f"A comment on our accounts containing {_kinds(policy.harms_to_dsl)} is passed straight to the "
+            "Designated Safeguarding Lead.",
+            ("harms_to_dsl",),
+        )
+    )
+    return sentences
 
 
 def _sentences(policy) -> list[tuple[str, tuple[str, ...]]]:
@@ -174,6 +218,7 @@ def _sentences(policy) -> list[tuple[str, tuple[str, ...]]]:
                 ("private_messages_forbidden",),
             )
         )
+    sentences.extend(_harm_sentences(policy))
     return sentences
 
 

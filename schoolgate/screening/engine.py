@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from schoolgate.screening import detectors, offensive
+from schoolgate.screening import detectors, harms, offensive
 from schoolgate.screening.roster import FORENAME, FULL, HASHTAG, INITIAL, SURNAME, NameMatch, PupilName, Roster
 
 Severity = Literal["blocking", "advisory"]
@@ -20,10 +20,15 @@ CLAUSES = {
     "postcode": "AW-PUB-2",
     "street_address": "AW-PUB-2",
     "date_of_birth": "AW-PUB-2",
-    "offensive": "AW-PUB-2",
-    "threat": "AW-PUB-2",
+    **dict.fromkeys(harms.HARMS, "AW-PUB-2"),
     "location": "AW-IMG-2",
     "commercial": "RS-PUB-2",
+}
+# On what reaches the school's accounts, abuse is handled under RS-ABU-1 and a safeguarding matter goes to the DSL.
+INCOMING_CLAUSES = {
+    **CLAUSES,
+    **dict.fromkeys(harms.ABUSIVE, "RS-ABU-1"),
+    **dict.fromkeys(harms.SAFEGUARDING, "AW-CON-1"),
 }
 PERSONAL_DATA = frozenset({"phone", "email", "postcode", "street_address", "date_of_birth"})
 
@@ -51,6 +56,10 @@ class Finding:
     def is_blocking(self) -> bool:
         return self.severity == BLOCKING
 
+    @property
+    def label(self) -> str:
+        return harms.LABELS.get(self.category, self.category.replace("_", " ").capitalize())
+
     def as_dict(self) -> dict:
         return {
             "category": self.category,
@@ -61,16 +70,20 @@ class Finding:
             "clause": self.clause,
             "message": self.message,
             "score": self.score,
+            "label": self.label,
         }
 
 
 @dataclass(frozen=True)
 class ScreeningRules:
-    """Which kinds of finding block approval and which only advise, plus the school's pupil-naming rule."""
+    """Which kinds of finding block approval and which only advise, the school's pupil-naming rule, and what each
+    kind of harm does to a comment that reaches the school's accounts (hidden as it arrives, sent to the DSL)."""
 
     naming_rule: str = FIRST_NAMES_ONLY
     personal_data: Severity = BLOCKING
-    offensive: Severity = BLOCKING
+    blocking_harms: frozenset[str] = frozenset(harms.DEFAULT_BLOCKING)
+    hidden_harms: frozenset[str] = frozenset(harms.DEFAULT_HIDDEN)
+    dsl_harms: frozenset[str] = frozenset(harms.DEFAULT_TO_DSL)
     location: Severity = ADVISORY
     commercial: Severity = ADVISORY
     # Addresses at the school's own domains are its published contacts: advisory, not blocking.
@@ -81,14 +94,17 @@ class ScreeningRules:
     def from_policy(cls, policy_settings, *, own_email_domains=()) -> ScreeningRules:
         return cls(
             naming_rule=policy_settings.pupil_naming_rule,
+            blocking_harms=frozenset(policy_settings.harms_blocking_posts),
+            hidden_harms=frozenset(policy_settings.harms_hidden_on_arrival),
+            dsl_harms=frozenset(policy_settings.harms_to_dsl) | harms.ALWAYS_TO_DSL,
             own_email_domains=frozenset(d.lower().lstrip("@") for d in own_email_domains),
         )
 
     def severity_of(self, category: str) -> Severity:
         if category in PERSONAL_DATA:
             return self.personal_data
-        if category in ("offensive", "threat"):
-            return self.offensive
+        if category in harms.LABELS:
+            return BLOCKING if category in self.blocking_harms else ADVISORY
         return getattr(self, category)
 
 
@@ -99,16 +115,21 @@ def screen(
     rules: ScreeningRules | None = None,
     has_images: bool = False,
     model: offensive.OffensiveModel | None = None,
+    incoming: bool = False,
 ) -> list[Finding]:
     """Every finding in `text`, in text order.
 
     1. Pupil names from the roster, judged by the naming rule (and whether the post carries images).
     2. Personal data, location leaks and commercial promotion from the pattern detectors.
-    3. Slurs, hurtful phrases and threats from the curated lists; then the shipped model's score, reported
-       once for the whole text when it passes the threshold (its span is the word that weighs most).
+    3. Each kind of harm from its curated list (threats, hate, abuse, sexual content, self-harm, a possible
+       disclosure), read on normalised text; then the shipped model's score, reported once for the whole text
+       when it passes the threshold and no list found abuse (its span is the word that weighs most).
+    `incoming`: the text reached the school's accounts, so a harm cites the clause of handling abuse or of
+    passing a worry to the DSL rather than the clause of what a post may say.
     """
     rules = rules or ScreeningRules()
     findings: list[Finding] = []
+    clauses = INCOMING_CLAUSES if incoming else CLAUSES
 
     def add(category: str, start: int, end: int, message: str, severity: Severity | None = None, score=None):
         findings.append(
@@ -118,7 +139,7 @@ def screen(
                 end=end,
                 text=text[start:end],
                 severity=severity or rules.severity_of(category),
-                clause=CLAUSES[category],
+                clause=clauses[category],
                 message=message,
                 score=score,
             )
@@ -143,14 +164,9 @@ def screen(
         add(hit.category, hit.start, hit.end, hit.message)
 
     flagged = False
-    for pattern, category, message in (
-        (offensive.THREAT_PATTERN, "threat", "A threat."),
-        (offensive.SLUR_PATTERN, "offensive", "Offensive or discriminatory language."),
-        (offensive.HURTFUL_PATTERN, "offensive", "Hurtful language about a person."),
-    ):
-        for match in pattern.finditer(text):
-            flagged = True
-            add(category, match.start(), match.end(), message, score=1.0)
+    for harm, start, end, message in harms.find(text):
+        flagged = flagged or harm in harms.ABUSIVE
+        add(harm, start, end, message, score=1.0)
     model = model or offensive.shipped_model()
     score = model.score(text)
     threshold = rules.offensive_threshold if rules.offensive_threshold is not None else model.threshold

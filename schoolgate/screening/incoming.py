@@ -10,55 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from schoolgate.screening import harms
 from schoolgate.screening.engine import Finding, Roster, ScreeningRules, screen
 
-# Words of a child (or about a child) that may be a disclosure, and of someone who may harm themselves. Recall comes
-# first: a false alarm costs the DSL a minute, a miss may cost a child. Written from the signs public safeguarding
-# guidance lists (physical, sexual and emotional abuse, neglect, domestic abuse, grooming online and off,
-# exploitation, secrecy imposed by an adult, not being believed). They catch the phrasings they were written
-# against and few others: bench/disclosure.py measures them on a held-out set (recall 0.05 there), so a person who
-# reads a worry the cues missed passes it to the DSL from the item page; a learned model is issue 14's work.
-_SUBJECT = (
-    r"(?:he|she|they|someone|my (?:dad|mum|mom|step ?dad|step ?mum|uncle|brother|sister|teacher|coach)|\w+'s \w+)"
-)
-_HARM = r"(?:hits?|hit|hurts?|hurt|beats?|beat|kicks?|kicked|slaps?|slapped|punch(?:es|ed)|chok(?:es|ed)|burns?|burnt)"
-DISCLOSURE_CUES = (
-    rf"{_HARM} me\b",
-    rf"{_SUBJECT} touch(?:es|ed)? me",
-    r"touched me|touch(?:es|ed)? me (?:and|when|at|in)|(?:in )?a place (?:they|he|she) shouldn'?t",
-    r"does things to me|makes? me do things",
-    r"(?:abus(?:e|ed|es|ing)|groom(?:s|ed|ing)) me|\bgroom(?:ed|ing)\b",
-    r"(?:scared|afraid|frightened) (?:to go|of going) home|(?:don'?t|do not) want to go home",
-    r"(?:please )?(?:don'?t|do not) tell (?:my (?:mum|dad|mom|parents|teacher)|anyone (?:i|what|about))",
-    r"(?:said|says|told me)(?: that)? (?:it'?s|it is) (?:our|a) (?:little )?secret|to keep (?:it )?(?:a )?secret",
-    r"(?:says|said|told me) not to tell|not allowed to (?:say|tell)|nobody (?:knows|believes me)",
-    r"(?:asked|asks|asking) (?:me )?for (?:pictures|pics|photos) of (?:my|me)",
-    r"(?:send|sending|sent)(?: me)? (?:nudes?|naked (?:pictures|photos|pics))|naked (?:pics|pictures|photos)|nudes?\b",
-    r"(?:older|grown[- ]up) (?:guy|man|boy|girl|person|lady|woman)\b.{0,40}\bmeet|wants? to meet me",
-    r"says i'?m special|buys me (?:things|presents|stuff)",
-    r"(?:no food|nothing to eat|anything to eat) (?:at home|for days)|haven'?t (?:eaten|had (?:any )?food) for days",
-    r"haven'?t had anything to eat",
-    r"on my own all night|nobody (?:picks me up|looks after me|feeds me)",
-    r"(?:dad|mum|mom|step ?dad|he|she) (?:hit|hits|hurt|hurts|beat|beats) (?:my )?(?:mum|mom|dad|mother|father)",
-    r"fight every night|hide in my room",
-    r"(?:make|makes|made) me (?:carry|sell|deliver|hold|hide)|they'?ll (?:hurt|beat|get) (?:my family|me up|me)",
-    r"can'?t take it any ?more|bull(?:y|ies|ied|ying) me\b",
-    r"(?:it'?s |it is )?still happening|nothing (?:happened|was done) and",
-    r"checks my phone|not allowed to see my friends",
-)
-SELF_HARM_CUES = (
-    r"(?:kill|hurt|harm|cut|cutting|hurting|harming|killing) myself|self[- ]?harm(?:ing|ed)?|suicid(?:e|al)",
-    r"end (?:it all|my life)|i (?:want|wanna|am going|'m going|am gonna|'m gonna) (?:to )?die\b|want to die\b",
-    r"(?:don'?t|do not) want to (?:be alive|live|be here)(?: any ?more)?|better off without me",
-)
-
-
-def _cues(patterns) -> re.Pattern:
-    return re.compile(r"(?<![\w])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")", re.IGNORECASE)
-
-
-DISCLOSURE_PATTERN = _cues(DISCLOSURE_CUES)
-SELF_HARM_PATTERN = _cues(SELF_HARM_CUES)
+# The cues of a disclosure and of self-harm are harms.DISCLOSURE_PHRASES and harms.SELF_HARM_PHRASES: the screen
+# reports them as findings of those kinds, here and on drafts.
+DISCLOSURE_PATTERN = harms.DISCLOSURE_PATTERN
+SELF_HARM_PATTERN = harms.SELF_HARM_PATTERN
 
 PRESS_PATTERN = re.compile(
     r"(?<![\w])(?:journalist|reporter|newspaper|newsroom|press (?:office|enquiry|inquiry)|media enquiry"
@@ -105,35 +63,49 @@ class Incoming:
     category: str  # a value of inbox.models.Category
     reasons: tuple[str, ...]
     findings: tuple[Finding, ...]
+    # What the school's policy says the kinds of harm found do (ScreeningRules.dsl_harms, .hidden_harms).
+    to_dsl: bool = False
+    hide: bool = False
 
     @property
     def may_be_disclosure(self) -> bool:
         return self.category == DISCLOSURE
 
+    @property
+    def harms(self) -> frozenset[str]:
+        return frozenset(f.category for f in self.findings if f.category in harms.LABELS)
+
 
 def screen_incoming(text: str, *, roster: Roster, rules: ScreeningRules | None = None) -> Incoming:
-    """Findings for `text` and the suggested category, most serious first:
+    """Findings for `text`, the suggested category, and what the policy says the harms found do.
 
+    Suggested, most serious first:
     1. signs of a disclosure, or that someone may harm themselves → a possible safeguarding matter (the DSL);
-    2. a threat or offensive language → abuse;
+    2. a threat, hate, sexual content or offensive language → abuse;
     3. spam; a press enquiry; a complaint; a question;
     4. a bare thank-you, praise or emoji → needs no answer; anything else is a comment.
-    Pupil names and personal data are findings on any of them (the reason to hide or remove a comment).
+    Pupil names and personal data are findings on any of them (the reason to hide or remove a comment). The item
+    goes to the DSL when it is a possible safeguarding matter or holds a kind the policy sends there, and is hidden
+    as it arrives when it holds a kind the policy hides.
     """
-    findings = tuple(screen(text, roster=roster, rules=rules))
-    reasons: list[str] = []
-    harm = SELF_HARM_PATTERN.search(text)
-    if harm:
-        reasons.append(f"Words that may mean someone could harm themselves: “{harm.group(0)}”.")
-    disclosure = DISCLOSURE_PATTERN.search(text)
-    if disclosure:
-        reasons.append(f"Words that may be a disclosure: “{disclosure.group(0)}”.")
+    rules = rules or ScreeningRules()
+    findings = tuple(screen(text, roster=roster, rules=rules, incoming=True))
+    found = {f.category for f in findings}
+    policy = {"to_dsl": bool(found & rules.dsl_harms), "hide": bool(found & rules.hidden_harms)}
+    first = {}
+    for finding in findings:
+        first.setdefault(finding.category, finding)
+    reasons = [
+        f"{harms.MESSAGES[kind][:-1]}: “{first[kind].text}”."
+        for kind in (harms.SELF_HARM, harms.DISCLOSURE)
+        if kind in first
+    ]
     if reasons:
-        return Incoming(DISCLOSURE, tuple(reasons), findings)
-    abusive = [f for f in findings if f.category in ("offensive", "threat")]
+        return Incoming(DISCLOSURE, tuple(reasons), findings, to_dsl=True, hide=policy["hide"])
+    abusive = [f for f in findings if f.category in harms.ABUSIVE]
     if abusive:
         reasons.extend(f.message for f in abusive)
-        return Incoming(ABUSE, tuple(dict.fromkeys(reasons)), findings)
+        return Incoming(ABUSE, tuple(dict.fromkeys(reasons)), findings, **policy)
     for pattern, category, reason in (
         (SPAM_PATTERN, "spam", "Looks like spam."),
         (PRESS_PATTERN, "press", "Looks like a press enquiry."),
@@ -141,8 +113,8 @@ def screen_incoming(text: str, *, roster: Roster, rules: ScreeningRules | None =
         (QUESTION_PATTERN, "query", "Asks a question."),
     ):
         if pattern.search(text):
-            return Incoming(category, (reason,), findings)
+            return Incoming(category, (reason,), findings, **policy)
     stripped = text.strip()
     if not stripped or _EMOJI_ONLY.match(stripped) or THANKS_PATTERN.match(stripped):
-        return Incoming("no_answer", ("A thank-you, praise or a reaction.",), findings)
-    return Incoming("comment", (), findings)
+        return Incoming("no_answer", ("A thank-you, praise or a reaction.",), findings, **policy)
+    return Incoming("comment", (), findings, **policy)

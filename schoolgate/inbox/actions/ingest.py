@@ -72,7 +72,8 @@ def ingest(
     1. Drop what is stored already (by account and network id), repeats within the batch, and our own posts.
     2. Screen each new item and suggest what it is; thread it under our post; give it a deadline if it needs one.
     3. Insert, ignoring rows a concurrent run stored first, and return only the rows this run created.
-    4. After commit: a possible disclosure goes to the DSL; on a pre-moderated account, replies are held.
+    4. After commit: a possible disclosure (and any kind of harm the policy sends there) goes to the DSL; on a
+       pre-moderated account replies are held, and elsewhere those with a kind of harm the policy hides.
     """
     school = account.school
     own_id = getattr(getattr(account, "connection", None), "remote_id", "")
@@ -113,7 +114,12 @@ def ingest(
                 school=school,
                 detail={"count": len(created), "via": via, "known_contacts": len(contacts)},
             )
-            _after_arrival(account, created, pre_moderated=account.holds_replies(screening.policy))
+            _after_arrival(
+                account,
+                created,
+                pre_moderated=account.holds_replies(screening.policy),
+                hidden_harms=screening.rules.hidden_harms,
+            )
     return created
 
 
@@ -151,7 +157,7 @@ def _new_row(account, item: RemoteItem, *, now, screening: Screening, deliveries
         + ([{"category": "triage", "reasons": list(found.reasons)}] if found.reasons else []),
         suggested_category=category,
         category=category,
-        status=ItemStatus.WITH_DSL if found.may_be_disclosure else ItemStatus.OPEN,
+        status=ItemStatus.WITH_DSL if found.to_dsl else ItemStatus.OPEN,
         due_at=due_at,
         at_risk_at=at_risk_at,
     )
@@ -179,12 +185,17 @@ def _jsonable(value):
     return str(value)
 
 
-def _after_arrival(account, created: list[InboxItem], *, pre_moderated: bool) -> None:
+def _after_arrival(account, created: list[InboxItem], *, pre_moderated: bool, hidden_harms=frozenset()) -> None:
     # Jobs are enqueued by name (a local import) so actions never import the task module at the top.
     from schoolgate.inbox import tasks
 
     to_dsl = [i.pk for i in created if i.status == ItemStatus.WITH_DSL]
-    held = [i.pk for i in created if i.status == ItemStatus.OPEN] if pre_moderated else []
+    # Held: every open reply on a pre-moderated account; elsewhere those with a kind of harm the policy hides.
+    held = [
+        i.pk
+        for i in created
+        if i.status == ItemStatus.OPEN and (pre_moderated or hidden_harms.intersection(i.harms_found()))
+    ]
     # One job per page of arrivals, not one per item (a poll page is up to a hundred items).
     if to_dsl:
         transaction.on_commit(lambda: tasks.route_items_to_dsl(to_dsl))

@@ -23,10 +23,11 @@ from schoolgate.inbox.models import (
     ModerationStatus,
     Visibility,
 )
-from schoolgate.policy.models import PolicySettings
+from schoolgate.policy.models import Harm, PolicySettings
 
 HELD_BECAUSE_PUPILS = "held for approval: the account involves pupils"
 HELD_BECAUSE_POLICY = "held for approval: the policy moderates comments"
+HELD_BECAUSE_HARM = "held for approval: the policy hides {kinds} as it arrives"
 APPROVED = "approved: shown to the audience"
 # AW-MOD-1 where the network cannot hide replies: said on the item, and on the account's page and inbox.
 NOT_HELD_ON_NETWORK = (
@@ -41,10 +42,11 @@ ACCOUNT_HELD = "Replies are hidden on {network} as they arrive, and shown once s
 
 
 def hold_on_arrival(item_id: int) -> bool:
-    """Job body: hide a new reply on a pre-moderated account until someone approves it. True if it was hidden.
+    """Job body: hide a new reply on a pre-moderated account, or one holding a kind of harm the policy hides as it
+    arrives, until someone approves it. True if it was hidden.
 
-    1. Skip what is not for holding (gone, with the DSL, not under our posts, the account not pre-moderated)
-       and what has been handled already (safe to run twice).
+    1. Skip what is not for holding (gone, with the DSL, not under our posts, neither the account pre-moderated
+       nor a harm the policy hides) and what has been handled already (safe to run twice).
     2. Where the network cannot hide replies (or the account is not connected), the reply stays live and goes
        first in the queue (held_first), and the account's inbox says the network cannot hold replies.
     3. Otherwise hide it (evidence kept first, by nobody: the policy did it); a transient failure is raised so
@@ -55,7 +57,8 @@ def hold_on_arrival(item_id: int) -> bool:
         return False
     account = item.account
     policy = PolicySettings.objects.in_force_at(account.school)
-    if not account.holds_replies(policy):
+    harmful = [h for h in item.harms_found() if policy is not None and h in policy.harms_hidden_on_arrival]
+    if not account.holds_replies(policy) and not harmful:
         return False
     earlier = item.moderation.filter(purpose=ModerationPurpose.HOLD).order_by("-pk").first()
     if earlier is not None:
@@ -80,7 +83,7 @@ def hold_on_arrival(item_id: int) -> bool:
             item=item,
             kind=ModerationKind.HIDE,
             purpose=ModerationPurpose.HOLD,
-            reason=HELD_BECAUSE_PUPILS if account.involves_pupils else HELD_BECAUSE_POLICY,
+            reason=_held_because(account, policy, harmful),
             by=None,
             at=timezone.now(),
             evidence=moderation.evidence_of(item),
@@ -88,6 +91,12 @@ def hold_on_arrival(item_id: int) -> bool:
         )
         moderation._audit_decision(action, None)
     return _finish_hold(moderation.carry_out(action))
+
+
+def _held_because(account, policy, harmful: list[str]) -> str:
+    if account.holds_replies(policy):
+        return HELD_BECAUSE_PUPILS if account.involves_pupils else HELD_BECAUSE_POLICY
+    return HELD_BECAUSE_HARM.format(kinds=", ".join(Harm(h).label.lower() for h in harmful))
 
 
 def _retry_hold(action: ModerationAction) -> bool:

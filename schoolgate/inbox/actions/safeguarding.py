@@ -20,6 +20,7 @@ from schoolgate.concerns.models import Network as ConcernNetwork
 from schoolgate.connectors.base import ConnectorError
 from schoolgate.inbox.actions import moderation
 from schoolgate.inbox.models import (
+    Category,
     InboxItem,
     ItemKind,
     ItemStatus,
@@ -52,9 +53,10 @@ def may_pass_to_dsl(user, account) -> bool:
 
 
 def route_item_to_dsl(item_id: int) -> bool:
-    """Job body (ingest enqueues it for an item the screening found may be a disclosure): True if it opened a
-    concern. Safe to run twice: an item with a concern opens no other; a second run only finishes a hide that
-    failed for a reason that may pass (raised again if it fails again, so the job is retried)."""
+    """Job body (ingest enqueues it for an item the screening found may be a disclosure, or that holds a kind of
+    harm the policy sends to the DSL): True if it opened a concern. Safe to run twice: an item with a concern
+    opens no other; a second run only finishes a hide that failed for a reason that may pass (raised again if it
+    fails again, so the job is retried)."""
     item = InboxItem.objects.select_related("account__school", "school").filter(pk=item_id).first()
     if item is None:
         return False
@@ -63,7 +65,9 @@ def route_item_to_dsl(item_id: int) -> bool:
         return False
     if item.status != ItemStatus.WITH_DSL:
         return False  # a person has decided about it since the screening
-    concern, hide = _pass_to_dsl(item, by=None, category=ConcernCategory.DISCLOSURE, staff=())
+    # A threat or hate the policy sends to the DSL is unacceptable conduct; anything else is a worry about a child.
+    category = ConcernCategory.UNACCEPTABLE_CONDUCT if item.category == Category.ABUSE else ConcernCategory.DISCLOSURE
+    concern, hide = _pass_to_dsl(item, by=None, category=category, staff=())
     if hide is not None:
         hide = moderation.carry_out(hide)
         if hide.status == ModerationStatus.FAILED and hide.retryable:

@@ -59,6 +59,11 @@ BEHAVIOUR_TESTS = {
         "inbox/tests/test_replies.py::test_it_refuses_a_private_reply_to_a_known_parent_and_logs_the_attempt"
     ],
     "pupil_naming_rule": ["screening/tests/test_screen_command.py::test_it_follows_the_schools_naming_rule"],
+    "harms_blocking_posts": [
+        "posts/tests/test_harm_settings.py::test_it_stops_a_post_only_for_the_kinds_the_policy_says_block"
+    ],
+    "harms_hidden_on_arrival": ["inbox/tests/test_harm_settings.py::test_it_hides_only_the_kinds_the_policy_hides"],
+    "harms_to_dsl": ["inbox/tests/test_harm_settings.py::test_it_sends_the_kinds_the_policy_names_straight_to_the_dsl"],
     "account_password_max_age_days": [
         "policy/tests/test_settings_enforcement.py::test_it_turns_the_checklist_red_after_the_policys_password_age"
     ],
@@ -88,6 +93,9 @@ def test_it_lists_as_enforced_only_the_settings_that_have_a_behaviour_test():
         "clock_pauses_closures",
         "comments_default",
         "private_messages_forbidden",
+        "harms_blocking_posts",
+        "harms_hidden_on_arrival",
+        "harms_to_dsl",
     }
 
 

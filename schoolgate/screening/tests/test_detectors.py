@@ -133,9 +133,18 @@ def test_it_blocks_threats(text):
 
 
 @pytest.mark.clause("AW-PUB-2")
-@pytest.mark.parametrize("text", ["you are so stupid", "nobody likes you", "what a retard", "that fucking teacher"])
-def test_it_blocks_offensive_and_hurtful_language(text):
-    assert found(text, "offensive")[0][1:] == ("blocking", "AW-PUB-2")
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("you are so stupid", "offensive"),
+        ("nobody likes you", "offensive"),
+        ("that fucking teacher", "offensive"),
+        ("what a retard", "hate"),
+        ("go back to your own country", "hate"),
+    ],
+)
+def test_it_blocks_offensive_hurtful_and_hateful_language(text, kind):
+    assert found(text, kind)[0][1:] == ("blocking", "AW-PUB-2")
 
 
 @pytest.mark.clause("AW-PUB-2")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from schoolgate.screening import harms
 from schoolgate.screening.engine import screen
 from schoolgate.screening.incoming import ABUSE, screen_incoming
 from schoolgate.screening.roster import Roster
@@ -24,7 +25,7 @@ THRESHOLDS = {
     "abuse_comments": (1.0, 0.0),
     "leetspeak_spacing": (1.0, 0.0),
     "emoji": (1.0, 0.0),
-    "repeated_letters": (0.8, 0.2),  # misses "you are stuuupid"; flags "sooooo proud of you all" (the model)
+    "repeated_letters": (1.0, 0.2),  # flags "sooooo proud of you all" (the model)
     "quoting": (1.0, 0.0),
     "reclaimed": (0.5, 0.34),  # flags "queer" used of oneself; misses "queers should not be teachers"
     "scunthorpe": (0.0, 0.0),
@@ -38,7 +39,7 @@ def load(name: str) -> list[tuple[str, int]]:
 
 
 def is_flagged(text: str) -> bool:
-    return any(f.category in ("offensive", "threat") for f in screen(text, roster=EMPTY))
+    return any(f.category in harms.ABUSIVE for f in screen(text, roster=EMPTY))
 
 
 def test_it_finds_every_offensive_language_test_set():
@@ -99,4 +100,4 @@ def test_it_gives_a_clear_result_for_bad_input(kind):
     text, offensive = BAD_INPUT[kind]
     findings = screen(text, roster=EMPTY)
     assert all(0 <= f.start <= f.end <= len(text) for f in findings)
-    assert any(f.category in ("offensive", "threat") for f in findings) is offensive
+    assert any(f.category in harms.ABUSIVE for f in findings) is offensive
