@@ -412,3 +412,17 @@ def check_post(connector_class: type[Connector], text: str, media: Sequence[Medi
         if not item.alt_text.strip():
             problems.append(f"{item.filename} needs alt text describing it.")
     return problems
+
+
+def jsonable(value):
+    """A network's record as plain JSON (dates as ISO 8601 text, anything else as text): kept as evidence exactly
+    as far as JSON can hold it, by the connectors, the inbox and listening alike."""
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import logging
 import math
 import secrets
@@ -14,10 +15,11 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from schoolgate.audit import actions as audit
 from schoolgate.media.derivatives import MAX_SIDE, Rendered, render_publishable, render_thumbnail
-from schoolgate.media.faces import detect_faces
+from schoolgate.media.faces import detect_faces, doubts
 from schoolgate.media.images import EXTENSIONS, NOT_A_PHOTO, ImageRefused, open_upload, sniff_format
 from schoolgate.media.models import (
     FILE_MISSING,
@@ -40,6 +42,7 @@ __all__ = [
     "add_face",
     "blur_face",
     "delete_media",
+    "mark_checked_by_eye",
     "mark_not_pupil",
     "publishable_bytes",
     "scan_item",
@@ -143,17 +146,26 @@ def too_big_message(size: int) -> str:
     )
 
 
-def _detect(shown) -> list[tuple[float, float, float, float, float]]:
-    """Face boxes as fractions of the photo, with scores."""
+def _detect(shown, *, data: bytes) -> tuple[list[tuple[float, float, float, float, float]], dict]:
+    """Face boxes as fractions of the photo, with scores; and what the scan was less sure of (FaceDoubts), with
+    face sizes judged in pixels of the photo as taken (`data`), not of the reduced copy scanned."""
     image = shown
     if max(image.size) > DETECT_SIDE:
         ratio = DETECT_SIDE / max(image.size)
         image = image.resize((round(image.width * ratio), round(image.height * ratio)), reducing_gap=2.0)
     width, height = image.size
-    return [
-        _clip_box(f.left / width, f.top / height, f.width / width, f.height / height) + (f.score,)
-        for f in detect_faces(image)
-    ]
+    found = detect_faces(image)
+    boxes = [_clip_box(f.left / width, f.top / height, f.width / width, f.height / height) + (f.score,) for f in found]
+    return boxes, doubts(found, size=image.size, taken_longest=_taken_longest(data)).as_dict()
+
+
+def _taken_longest(data: bytes) -> int | None:
+    """The longest side of the photo as taken, from its header alone (decoded copies are reduced)."""
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            return max(opened.size)
+    except Exception:  # a format Pillow reads only through open_upload: sizes are then judged on the copy
+        return None
 
 
 def _clip_box(left: float, top: float, width: float, height: float) -> tuple[float, float, float, float]:
@@ -210,10 +222,10 @@ def upload_media(
     except ImageRefused as error:
         raise ValidationError({"file": str(error)}) from error
     try:
-        boxes = _detect(shown)
+        boxes, face_doubts = _detect(shown, data=data)
     except Exception:  # the detector's own failure (model file, runtime): the photo waits for the job instead
         logger.exception("Face detection failed at upload; the scan_faces job will retry")
-        boxes = None
+        boxes, face_doubts = None, {}
     rendered = render_publishable(shown)
     now = timezone.now()
     saved: list[str] = []
@@ -230,6 +242,7 @@ def upload_media(
                 original_sha256=hashlib.sha256(data).hexdigest(),
                 alt_text=(alt_text or "").strip(),
                 faces_scanned_at=now if boxes is not None else None,
+                face_doubts=face_doubts,
                 **provenance,
             )
             item.original.name = _save_file(f"{item.folder}/original.{EXTENSIONS[kind]}", data, saved)
@@ -249,6 +262,7 @@ def upload_media(
                     "sha256": item.original_sha256,
                     "publishable": {"mime_type": item.mime_type, "width": item.width, "height": item.height},
                     "faces_detected": None if boxes is None else len(boxes),
+                    "face_doubts": face_doubts,
                 },
             )
             if boxes is None:
@@ -261,30 +275,61 @@ def upload_media(
     return item
 
 
-def _open_original(item: MediaItem):
-    """The original decoded as people see it; a clear ValidationError when storage has lost the file."""
+def _original_bytes(item: MediaItem) -> bytes:
+    """The original as uploaded; a clear ValidationError when storage has lost the file."""
     try:
         with _storage().open(item.original.name, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except FileNotFoundError as error:
         raise ValidationError(FILE_MISSING) from error
-    return open_upload(data, kind=item.original_format, draft_side=MAX_SIDE)
+
+
+def _open_original(item: MediaItem):
+    """The original decoded as people see it; a clear ValidationError when storage has lost the file."""
+    return open_upload(_original_bytes(item), kind=item.original_format, draft_side=MAX_SIDE)
 
 
 def scan_item(item: MediaItem) -> int:
     """Detect faces in a photo not scanned yet (the upload's detector failed); safe to run twice."""
-    shown = _open_original(item)
-    boxes = _detect(shown)
+    data = _original_bytes(item)
+    boxes, face_doubts = _detect(open_upload(data, kind=item.original_format, draft_side=MAX_SIDE), data=data)
     with transaction.atomic():
         item = MediaItem.objects.select_for_update().get(pk=item.pk)
         if item.faces_scanned_at is not None:
             return 0
         Face.objects.bulk_create(_face_rows(item, boxes))
         item.faces_scanned_at = timezone.now()
-        item.save(update_fields=["faces_scanned_at"])
+        item.face_doubts = face_doubts
+        item.save(update_fields=["faces_scanned_at", "face_doubts"])
         _refresh_status(item)
-        audit.log("media.faces_scanned", actor="system", target=item, detail={"faces_detected": len(boxes)})
+        audit.log(
+            "media.faces_scanned",
+            actor="system",
+            target=item,
+            detail={"faces_detected": len(boxes), "face_doubts": face_doubts},
+        )
     return len(boxes)
+
+
+def mark_checked_by_eye(item: MediaItem, *, by) -> MediaItem:
+    """Someone who decides faces has looked over the whole photo (the back rows, the edges) for faces the scan
+    was less sure of or missed, and added any it missed. Recorded once; asking again changes nothing."""
+    require_permission(by, item.school, UPLOAD_PERMISSION)
+    with transaction.atomic():
+        item = MediaItem.objects.select_for_update().select_related("school").get(pk=item.pk)
+        if item.faces_scanned_at is None:
+            raise ValidationError("The photo has not been scanned for faces yet: check it once the scan is done.")
+        if item.checked_by_eye_at is not None:
+            return item
+        item.checked_by_eye_by, item.checked_by_eye_at = by, timezone.now()
+        item.save(update_fields=["checked_by_eye_by", "checked_by_eye_at"])
+        audit.log(
+            "media.checked_by_eye",
+            actor=by,
+            target=item,
+            detail={"face_doubts": item.face_doubts, "faces": item.faces.count()},
+        )
+    return item
 
 
 # Faces

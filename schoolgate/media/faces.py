@@ -16,7 +16,17 @@ from PIL import Image, ImageOps
 
 from schoolgate.media.face_detectors import DETECTORS, Boxes, ModelFileError, Pass, no_boxes
 
-__all__ = ["FaceBox", "ModelFileError", "PhotoFaces", "detect_faces", "detect_faces_in_file", "detector"]
+__all__ = [
+    "FaceBox",
+    "FaceDoubts",
+    "ModelFileError",
+    "PhotoFaces",
+    "detect_faces",
+    "detect_faces_in_file",
+    "detector",
+    "doubts",
+    "smallest_findable",
+]
 
 # The smallest face we promise to find: 1 % of a 4000-pixel-wide 12 MP photo, a whole-school photo's faces.
 MIN_FACE = 40
@@ -26,6 +36,13 @@ CONTAINED = 0.7
 # A tile whose sampled pixels all lie within this many levels of each other is flat and skipped.
 UNIFORM_RANGE = 6
 EDGE = 2  # a box within this many pixels of an inner tile edge is a face cut by that edge
+# A face only the mirrored scan found must score this: the plain scan already had its chance, so a weak box
+# seen only in the mirror image is more often a pattern than a face.
+EXTRA_SCORE = 0.8
+# A face narrower than this in the photo as taken is one the detector is near its limit on; so is one within
+# NEAR_LIMIT times the smallest face the scan could find in that photo (the next row back may be smaller still).
+SMALL_FACE = 24
+NEAR_LIMIT = 1.5
 
 
 @dataclass(frozen=True)
@@ -37,9 +54,27 @@ class FaceBox:
     width: int
     height: int
     score: float
+    # Found only by a second look: in the mirrored scan, or in an enlarged copy and too small to see without it.
+    extra_pass: bool = False
 
     def as_dict(self) -> dict:
         return {"left": self.left, "top": self.top, "width": self.width, "height": self.height, "score": self.score}
+
+
+@dataclass(frozen=True)
+class FaceDoubts:
+    """How many of a photo's faces the detector is less sure of: small, found only by a second look, low-scored.
+
+    A face may count under more than one heading; `unsure` counts each face once.
+    """
+
+    small: int = 0
+    extra_pass: int = 0
+    low_score: int = 0
+    unsure: int = 0
+
+    def as_dict(self) -> dict:
+        return {"small": self.small, "extra_pass": self.extra_pass, "low_score": self.low_score, "unsure": self.unsure}
 
 
 @dataclass(frozen=True)
@@ -63,6 +98,25 @@ def detector(name: str | None = None):
             raise ModelFileError(f"The face detector {name!r} cannot run on this machine.")
         return chosen()
     return next(candidate() for candidate in DETECTORS.values() if candidate.available())
+
+
+def smallest_findable(width: int, height: int, *, using=None) -> float:
+    """The narrowest face, in pixels of a `width` x `height` image, that the detector's passes can find."""
+    using = using or detector()
+    finest = max(p.scale for p in using.passes(width, height, min_face=MIN_FACE))
+    return using.SMALLEST_FACE / finest
+
+
+def doubts(faces: list[FaceBox], *, size: tuple[int, int], taken_longest: int | None = None, using=None) -> FaceDoubts:
+    """What the detector was less sure of among `faces` (boxes in pixels of an image of `size`); `taken_longest`
+    is the longest side of the photo as taken, when the image is a reduced copy of it."""
+    using = using or detector()
+    to_taken = (taken_longest or max(size)) / max(size)
+    near = NEAR_LIMIT * smallest_findable(*size, using=using)
+    small = {i for i, f in enumerate(faces) if f.width * to_taken < SMALL_FACE or f.width < near}
+    extra = {i for i, f in enumerate(faces) if f.extra_pass}
+    low = {i for i, f in enumerate(faces) if f.score < using.LOW_SCORE}
+    return FaceDoubts(small=len(small), extra_pass=len(extra), low_score=len(low), unsure=len(small | extra | low))
 
 
 def detect_faces(image: Image.Image, *, using=None) -> list[FaceBox]:
@@ -101,36 +155,50 @@ def _scaled(face: FaceBox, factor: float, size: tuple[int, int]) -> FaceBox:
     left, top = round(face.left * factor), round(face.top * factor)
     right = min(size[0], round((face.left + face.width) * factor))
     bottom = min(size[1], round((face.top + face.height) * factor))
-    return FaceBox(left=left, top=top, width=right - left, height=bottom - top, score=face.score)
+    return FaceBox(
+        left=left, top=top, width=right - left, height=bottom - top, score=face.score, extra_pass=face.extra_pass
+    )
 
 
 def _detect(rgb: Image.Image, *, min_face: float, using) -> list[FaceBox]:
     """Face boxes in an RGB image, finding faces down to `min_face` pixels wide: every pass the detector asks for,
-    largest scale first, then weighted non-max suppression across the passes and boxes clipped to the image."""
+    largest scale first (a mirrored pass beside its plain one), then weighted non-max suppression across the
+    passes and boxes clipped to the image."""
     width, height = rgb.size
     found = []
     source = rgb
     # Each copy is made from the previous one: shrinking 12 MP once costs ~40 ms, the rest little.
-    for scan in sorted(using.passes(width, height, min_face=min_face), key=lambda p: -p.scale):
+    for scan in sorted(using.passes(width, height, min_face=min_face), key=lambda p: (-p.scale, p.mirror)):
         size = (max(1, round(width * scan.scale)), max(1, round(height * scan.scale)))
         if size != source.size:
             source = source.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
-        boxes, scores = _scan(np.asarray(source), scan, using)
+        pixels = np.asarray(source)
+        boxes, scores = _scan(pixels[:, ::-1] if scan.mirror else pixels, scan, using)
+        if scan.mirror:  # back from the mirror image: x becomes the photo's width less x
+            mirrored_width = np.float32(size[0] / scan.scale)
+            boxes = np.stack([mirrored_width - boxes[:, 2], boxes[:, 1], mirrored_width - boxes[:, 0], boxes[:, 3]], 1)
         keep = boxes[:, 2] - boxes[:, 0] >= scan.min_kept
-        found.append((boxes[keep], scores[keep]))
-    boxes = np.concatenate([b for b, _ in found])
-    scores = np.concatenate([s for _, s in found])
+        mirrored = np.full(len(scores), scan.mirror)
+        # A second look: the mirror image, or an enlarged copy showing a face too small for the detector as it is.
+        extra = mirrored | ((boxes[:, 2] - boxes[:, 0] < using.SMALLEST_FACE) & (scan.scale > 1))
+        found.append((boxes[keep], scores[keep], mirrored[keep], extra[keep]))
+    boxes, scores, mirrored, extra = (np.concatenate([f[k] for f in found]) for k in range(4))
     if not len(scores):
         return []
     results = []
-    for (x1, y1, x2, y2), score in _merge(boxes, scores):
+    for (x1, y1, x2, y2), score, extra_pass in _merge(boxes, scores, mirrored=mirrored, extra=extra):
         x1, y1 = max(0.0, float(x1)), max(0.0, float(y1))
         x2, y2 = min(float(width), float(x2)), min(float(height), float(y2))
         if x2 - x1 >= 1 and y2 - y1 >= 1:
             left, top = int(round(x1)), int(round(y1))
             results.append(
                 FaceBox(
-                    left=left, top=top, width=int(round(x2)) - left, height=int(round(y2)) - top, score=round(score, 4)
+                    left=left,
+                    top=top,
+                    width=int(round(x2)) - left,
+                    height=int(round(y2)) - top,
+                    score=round(score, 4),
+                    extra_pass=extra_pass,
                 )
             )
     return results
@@ -155,7 +223,7 @@ def _scan_region(pixels: np.ndarray, region, tile: int, scan: Pass, using) -> li
         square = pixels[y : min(y + tile, y0 + region_height), x : min(x + tile, x0 + region_width)]
         if _is_uniform(square):
             continue
-        result = using.detect_tile(square)
+        result = using.detect_tile(square, upscale=scan.scale)
         smaller = max(tile // 2, 2 * scan.overlap + 16)
         if result.crowded and scan.split_crowded and smaller < tile:
             found += _scan_region(pixels, (x, y, square.shape[1], square.shape[0]), smaller, scan, using)
@@ -198,10 +266,13 @@ def _is_uniform(tile: np.ndarray) -> bool:
     return int(sample.max()) - int(sample.min()) <= UNIFORM_RANGE
 
 
-def _merge(boxes: np.ndarray, scores: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """MediaPipe's weighted non-max suppression, plus dropping boxes lying mostly inside a stronger face."""
+def _merge(
+    boxes: np.ndarray, scores: np.ndarray, *, mirrored: np.ndarray, extra: np.ndarray
+) -> list[tuple[np.ndarray, float, bool]]:
+    """MediaPipe's weighted non-max suppression, plus dropping boxes lying mostly inside a stronger face. A face
+    only the mirrored scan saw needs EXTRA_SCORE; each face says whether only second-look boxes (`extra`) made it."""
     order = np.argsort(-scores)
-    boxes, scores = boxes[order], scores[order]
+    boxes, scores, mirrored, extra = boxes[order], scores[order], mirrored[order], extra[order]
     # All pairs at once (a class photo gives ~700-1,300 boxes: a few MB); row by row only for a huge count.
     pairs = _overlaps(boxes, boxes) if len(scores) <= 3000 else None
     alive = np.ones(len(scores), bool)
@@ -211,8 +282,11 @@ def _merge(boxes: np.ndarray, scores: np.ndarray) -> list[tuple[np.ndarray, floa
             continue
         iou, inside = (pairs[0][i], pairs[1][i]) if pairs else (row[0] for row in _overlaps(boxes[i : i + 1], boxes))
         group = alive & (iou > NMS_IOU)
+        if mirrored[group].all() and scores[i] < EXTRA_SCORE:
+            alive &= ~group  # not a face: it must not hide a weaker box lying inside it either
+            continue
         weights = scores[group][:, np.newaxis]
-        faces.append(((boxes[group] * weights).sum(axis=0) / weights.sum(), float(scores[i])))
+        faces.append(((boxes[group] * weights).sum(axis=0) / weights.sum(), float(scores[i]), bool(extra[group].all())))
         alive &= ~(group | (inside > CONTAINED))
     return faces
 

@@ -19,6 +19,11 @@ class MediaStatus(models.TextChoices):
     READY = "ready", "Ready"
 
 
+# From this many faces the scan was less sure of, the photo's page asks for it to be checked by eye. One such face
+# in a portrait says little; two or more mean a crowd at the detector's limits.
+UNSURE_FACES = 2
+
+
 class MediaNotReady(ValueError):
     """The photo may not be published yet: faces not scanned, or a face neither tagged nor blurred."""
 
@@ -50,6 +55,13 @@ class MediaItem(models.Model):
     )
     alt_text = models.TextField("description (alt text)", blank=True)
     faces_scanned_at = models.DateTimeField(null=True, blank=True)
+    # What the scan was less sure of (faces.FaceDoubts: small, found only by a second look, low-scored, and how
+    # many faces in all), so the photo's page can ask for the back rows and the edges to be checked by eye.
+    face_doubts = models.JSONField(default=dict, blank=True)
+    checked_by_eye_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    checked_by_eye_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=MediaStatus.choices, default=MediaStatus.SCANNING)
 
     class Meta:
@@ -67,6 +79,11 @@ class MediaItem(models.Model):
 
     def unresolved_faces(self):
         return self.faces.filter(decision=FaceDecision.UNTAGGED)
+
+    @property
+    def detector_unsure(self) -> bool:
+        """Several faces the scan was less sure of: where there are some, there may be others it missed."""
+        return self.face_doubts.get("unsure", 0) >= UNSURE_FACES
 
     @property
     def is_ready(self) -> bool:

@@ -26,7 +26,9 @@ ORIGINAL_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"
 
 
 def _item(school, pk) -> MediaItem:
-    return get_object_or_404(MediaItem.objects.select_related("school", "uploaded_by"), pk=pk, school=school)
+    return get_object_or_404(
+        MediaItem.objects.select_related("school", "uploaded_by", "checked_by_eye_by"), pk=pk, school=school
+    )
 
 
 # Who may see a photo before every face in it is decided: those who tag faces (staff, the leaders and the
@@ -220,6 +222,20 @@ def add_face(request, slug, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Face added: now tag it or blur it.")
+    return redirect("media:item", slug, item.pk)
+
+
+@login_required
+@require_POST
+def check_by_eye(request, slug, pk):
+    school = school_for(request, slug, actions.UPLOAD_PERMISSION)
+    item = _item(school, pk)
+    try:
+        actions.mark_checked_by_eye(item, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Recorded: you have checked the photo by eye for faces the scan missed.")
     return redirect("media:item", slug, item.pk)
 
 

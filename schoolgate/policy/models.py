@@ -244,6 +244,12 @@ class PupilNamingRule(models.TextChoices):
     FIRST_NAMES_ONLY = "first_names_only", "First names only, never surnames"
     NO_NAMES_WITH_PHOTOS = "no_names_with_photos", "First names only, and never alongside a photo of the pupil"
     FULL_NAMES_WITH_CONSENT = "full_names_with_consent", "Full names only where a parent has consented"
+    FIRST_NAME_AND_INITIAL = "first_name_and_initial", "First name and surname initial at most, never a full surname"
+
+
+class PupilPhotos(models.TextChoices):
+    WITH_CONSENT = "with_consent", "Photos of pupils where the consent register allows it"
+    NONE = "none", "No photos in which a pupil can be recognised"
 
 
 class Harm(models.TextChoices):
@@ -271,6 +277,14 @@ def default_harms_hidden_on_arrival() -> list[str]:
 
 def default_harms_to_dsl() -> list[str]:
     return list(HARMS_ALWAYS_TO_DSL)
+
+
+class DraftingTraining(models.TextChoices):
+    """What training a person must have, by the school's records, before they may draft or submit a post."""
+
+    NONE = "none", "No training is required before drafting"
+    INDUCTION = "induction", "Induction training completed and confirmed"
+    UP_TO_DATE = "up_to_date", "Every required course up to date (none overdue)"
 
 
 class CommentsDefault(models.TextChoices):
@@ -365,6 +379,18 @@ class PolicySettings(models.Model):
     )
     private_messages_forbidden = models.BooleanField(
         default=True, help_text="Official accounts never send private messages to pupils, parents or carers."
+    )
+    pupil_photos = models.CharField(
+        max_length=16,
+        choices=PupilPhotos.choices,
+        default=PupilPhotos.WITH_CONSENT,
+        help_text="“None”: a post may carry a photo only once every pupil in it is blurred.",
+    )
+    training_before_drafting = models.CharField(
+        max_length=16,
+        choices=DraftingTraining.choices,
+        default=DraftingTraining.NONE,
+        help_text="Read from the school's training records when a post is drafted or sent for review.",
     )
     # What each kind of harm the screen finds does (lists of Harm values): stop a post's approval (otherwise the
     # reviewers are advised), hide a comment as it arrives until someone approves it, send a comment to the DSL.

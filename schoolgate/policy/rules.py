@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schoolgate.policy.models import Harm
+from schoolgate.policy.models import DraftingTraining, Harm, PupilPhotos
 from schoolgate.schools.roles import Role
 
 
@@ -75,6 +75,13 @@ SETTING_RULES: dict[str, SettingRule] = {
     "private_messages_forbidden": SettingRule(
         "Private messages to pupils, parents and carers are forbidden",
         "refuses, and logs, a private reply to anyone the inbox knows as a pupil, parent or carer",
+    ),
+    "pupil_photos": SettingRule(
+        "Photos of pupils", "checked for every photo of a post before review, approval and publishing"
+    ),
+    "training_before_drafting": SettingRule(
+        "Training needed before drafting a post",
+        "checked from the training records when a post is drafted or sent for review",
     ),
     "harms_blocking_posts": SettingRule(
         "Kinds of harm that stop a post's approval", "checked when every post is screened"
@@ -217,6 +224,22 @@ def _sentences(policy) -> list[tuple[str, tuple[str, ...]]]:
                 "Official accounts never send direct or private messages to pupils, parents or carers.",
                 ("private_messages_forbidden",),
             )
+        )
+    if policy.pupil_photos == PupilPhotos.NONE:
+        sentences.append(
+            (
+                "We publish no photos in which a pupil can be recognised: their faces are blurred before a photo "
+                "is used.",
+                ("pupil_photos",),
+            )
+        )
+    if policy.training_before_drafting != DraftingTraining.NONE:
+        need = {
+            DraftingTraining.INDUCTION: "has completed their induction training",
+            DraftingTraining.UP_TO_DATE: "is up to date with every training course the school requires of them",
+        }[policy.training_before_drafting]
+        sentences.append(
+            (f"Only a member of staff who {need} drafts posts for our accounts.", ("training_before_drafting",))
         )
     sentences.extend(_harm_sentences(policy))
     return sentences

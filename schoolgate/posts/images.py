@@ -20,6 +20,7 @@ from schoolgate.media.models import (
     publishable_bytes,
     signed_link,
 )
+from schoolgate.policy.models import PolicySettings, PupilPhotos
 from schoolgate.pupils.consent import pupils_lacking_consent, states_for, why_not
 from schoolgate.pupils.models import ConsentUse
 from schoolgate.screening.school import roster_for_school
@@ -72,6 +73,7 @@ def image_problems(images, *, on: dt.date, text: str = "", school=None, accounts
     problems = []
     shown_in = {}  # pupil id -> (pupil, image number), for the naming check below
     destinations = None
+    no_pupil_photos = None  # read from the policy in force once a photo shows a pupil
     for number, image in enumerate(images, start=1):
         item = image.media_item
         if item is None:
@@ -93,6 +95,16 @@ def image_problems(images, *, on: dt.date, text: str = "", school=None, accounts
         for pupil in shown:
             shown_in.setdefault(pupil.pk, (pupil, number))
         if not shown:
+            continue
+        if no_pupil_photos is None:
+            policy = PolicySettings.objects.in_force_at(school or item.school)
+            no_pupil_photos = policy is not None and policy.pupil_photos == PupilPhotos.NONE
+        if no_pupil_photos:
+            names = ", ".join(str(pupil) for pupil in shown)
+            problems.append(
+                f"Image {number} shows {names}: the school's policy publishes no photos in which a pupil can be "
+                "recognised. Blur their faces or choose another photo."
+            )
             continue
         if destinations is None:
             destinations = _destinations(images, accounts)

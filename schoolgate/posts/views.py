@@ -223,7 +223,13 @@ def new_post(request, slug):
             else:
                 messages.success(request, "Sent for review." if post.status != PostStatus.DRAFT else "Draft saved.")
             return redirect("posts:detail", slug, post.pk)
-    return render(request, "posts/edit.html", {"school": school, "form": form, "post": None})
+    context = {
+        "school": school,
+        "form": form,
+        "post": None,
+        "training_problem": actions.training_problem(school, request.user),
+    }
+    return render(request, "posts/edit.html", context)
 
 
 @login_required

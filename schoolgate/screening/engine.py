@@ -37,6 +37,7 @@ NO_NAMES = "no_names"
 FIRST_NAMES_ONLY = "first_names_only"
 NO_NAMES_WITH_PHOTOS = "no_names_with_photos"
 FULL_NAMES_WITH_CONSENT = "full_names_with_consent"
+FIRST_NAME_AND_INITIAL = "first_name_and_initial"
 
 __all__ = ["Finding", "PupilName", "Roster", "ScreeningRules", "screen"]
 
@@ -197,9 +198,12 @@ def judge_name(match: NameMatch, *, naming_rule: str, has_images: bool) -> tuple
         return ADVISORY, f"Names {who} ({described}); check a parent has consented to naming."
     if naming_rule == NO_NAMES_WITH_PHOTOS and has_images:
         return BLOCKING, f"Names {who} ({described}) in a post with images; the policy forbids that."
-    # first_names_only, and no_names_with_photos without images
+    if naming_rule == FIRST_NAME_AND_INITIAL and match.kind == INITIAL:
+        return None
+    # first_names_only, first_name_and_initial (beyond an initial), and no_names_with_photos without images
     if identifying:
-        return BLOCKING, f"Names {who} ({described}); the policy allows first names only."
+        allowed = "a first name and initial" if naming_rule == FIRST_NAME_AND_INITIAL else "first names only"
+        return BLOCKING, f"Names {who} ({described}); the policy allows {allowed}."
     if match.also_surname:
         return ADVISORY, f"Matches {who}; it is also a pupil's surname, so check it is used as a first name."
     return None

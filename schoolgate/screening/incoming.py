@@ -7,11 +7,14 @@ disclosure is never missed, so its cues lean towards false alarms (the DSL decid
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from schoolgate.screening import harms
-from schoolgate.screening.engine import Finding, Roster, ScreeningRules, screen
+from schoolgate.screening.engine import INCOMING_CLAUSES, Finding, Roster, ScreeningRules, screen
+
+logger = logging.getLogger(__name__)
 
 # The cues of a disclosure and of self-harm are harms.DISCLOSURE_PHRASES and harms.SELF_HARM_PHRASES: the screen
 # reports them as findings of those kinds, here and on drafts.
@@ -54,6 +57,8 @@ _EMOJI_ONLY = re.compile(r"^[\W_]*$", re.UNICODE)
 
 DISCLOSURE = "safeguarding"
 ABUSE = "abuse"
+# The finding of the sentence-embedding model: not a kind of harm (it routes and hides nothing by itself).
+POSSIBLE_WORRY = "possible_worry"
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,10 @@ class Incoming:
     # What the school's policy says the kinds of harm found do (ScreeningRules.dsl_harms, .hidden_harms).
     to_dsl: bool = False
     hide: bool = False
+    # What the sentence-embedding model read as a possible worry where no phrase found one: advice, not a route.
+    # The item stays in the queue with its deadline (a misread complaint must still be answered) and the
+    # safeguarding leads are told at once to look at it.
+    worry: str = ""
 
     @property
     def may_be_disclosure(self) -> bool:
@@ -76,7 +85,9 @@ class Incoming:
         return frozenset(f.category for f in self.findings if f.category in harms.LABELS)
 
 
-def screen_incoming(text: str, *, roster: Roster, rules: ScreeningRules | None = None) -> Incoming:
+def screen_incoming(
+    text: str, *, roster: Roster, rules: ScreeningRules | None = None, semantic: bool = True
+) -> Incoming:
     """Findings for `text`, the suggested category, and what the policy says the harms found do.
 
     Suggested, most serious first:
@@ -87,11 +98,20 @@ def screen_incoming(text: str, *, roster: Roster, rules: ScreeningRules | None =
     Pupil names and personal data are findings on any of them (the reason to hide or remove a comment). The item
     goes to the DSL when it is a possible safeguarding matter or holds a kind the policy sends there, and is hidden
     as it arrives when it holds a kind the policy hides.
+    `semantic`: where the phrase cues find neither a worry nor abuse, ask the sentence-embedding model whether the
+    text reads like a worry (semantic.py: it catches wordings the cues were not written for, ~10 ms a text); what
+    it finds is `worry` (a finding and a reason), for the safeguarding leads to look at, not an automatic route.
     """
     rules = rules or ScreeningRules()
     findings = tuple(screen(text, roster=roster, rules=rules, incoming=True))
     found = {f.category for f in findings}
     policy = {"to_dsl": bool(found & rules.dsl_harms), "hide": bool(found & rules.hidden_harms)}
+    # Not over abuse: short hostile comments ("piss off") sit near the prototypes, and an abusive comment is read
+    # by a person anyway, who passes it to the DSL from the item page if it is a worry.
+    worry = []
+    if semantic and not found & (harms.SAFEGUARDING | harms.ABUSIVE):
+        worry = _semantic_finding(text, rules)
+        policy["worry"] = worry[0].message if worry else ""
     first = {}
     for finding in findings:
         first.setdefault(finding.category, finding)
@@ -102,6 +122,8 @@ def screen_incoming(text: str, *, roster: Roster, rules: ScreeningRules | None =
     ]
     if reasons:
         return Incoming(DISCLOSURE, tuple(reasons), findings, to_dsl=True, hide=policy["hide"])
+    findings += tuple(worry)
+    reasons += [f.message for f in worry]
     abusive = [f for f in findings if f.category in harms.ABUSIVE]
     if abusive:
         reasons.extend(f.message for f in abusive)
@@ -113,8 +135,36 @@ def screen_incoming(text: str, *, roster: Roster, rules: ScreeningRules | None =
         (QUESTION_PATTERN, "query", "Asks a question."),
     ):
         if pattern.search(text):
-            return Incoming(category, (reason,), findings, **policy)
+            return Incoming(category, (*reasons, reason), findings, **policy)
     stripped = text.strip()
-    if not stripped or _EMOJI_ONLY.match(stripped) or THANKS_PATTERN.match(stripped):
+    if not worry and (not stripped or _EMOJI_ONLY.match(stripped) or THANKS_PATTERN.match(stripped)):
         return Incoming("no_answer", ("A thank-you, praise or a reaction.",), findings, **policy)
-    return Incoming("comment", (), findings, **policy)
+    return Incoming("comment", tuple(reasons), findings, **policy)
+
+
+def _semantic_finding(text: str, rules: ScreeningRules) -> list[Finding]:
+    """A possible disclosure or words of self-harm the model sees, as a finding over the whole text; nothing if the
+    model cannot run (logged: the phrase cues still stand, and a person can pass any item to the DSL)."""
+    try:
+        from schoolgate.screening import semantic
+
+        concern = semantic.similar_concern(text, threshold=semantic.MARGIN_WITH_CUES)
+    except Exception:  # the model is a second line; a broken install must not stop comments arriving
+        logger.exception("the semantic disclosure screen could not run")
+        return []
+    if concern is None:
+        return []
+    what = "a possible disclosure" if concern.kind == harms.DISCLOSURE else "words of self-harm"
+    # Advice for the safeguarding leads to read, whatever the policy says a disclosure found by a phrase does.
+    return [
+        Finding(
+            category=POSSIBLE_WORRY,
+            start=0,
+            end=len(text),
+            text=text,
+            severity="advisory",
+            clause=INCOMING_CLAUSES[concern.kind],
+            message=f"Reads like {what} (nearest example from safeguarding guidance: “{concern.nearest_prototype}”).",
+            score=round(concern.score, 3),
+        )
+    ]

@@ -114,3 +114,19 @@ def compute_dues(school, *, users=None, settings: TrainingSettings | None = None
             due_on = privacy_check_due_on(settings, joined_on=min(starts), last_done_on=last)
             dues.append(Due(user_id, None, min(starts), last, due_on))
     return dues
+
+
+def missing_for_drafting(school, user, *, rule: str) -> list[str]:
+    """What the policy's training-before-drafting rule (policy.models.DraftingTraining) still asks of this person:
+    the induction courses required of their roles with no confirmed completion, or every overdue duty."""
+    from schoolgate.policy.models import DraftingTraining
+
+    if rule == DraftingTraining.NONE:
+        return []
+    today = timezone.localdate()
+    dues = compute_dues(school, users=[user])
+    if rule == DraftingTraining.INDUCTION:
+        from schoolgate.training.models import CourseKind
+
+        return [d.name for d in dues if d.course and d.course.kind == CourseKind.INDUCTION and d.last_done_on is None]
+    return [d.name for d in dues if d.state(today, soon_days=0) == "overdue"]

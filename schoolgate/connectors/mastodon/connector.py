@@ -47,6 +47,7 @@ from schoolgate.connectors.base import (
     ReadWay,
     RemoteItem,
     RemoteMedia,
+    jsonable,
     link_on_hosts,
 )
 
@@ -116,19 +117,6 @@ def _media_type(attachment) -> str:
         return guessed
     kind = attachment.get("type") or ""
     return {"image": "image/*", "gifv": "video/mp4", "video": "video/*", "audio": "audio/*"}.get(kind, "")
-
-
-def _jsonable(value: Any) -> Any:
-    """Mastodon.py's objects as plain JSON (datetimes as ISO 8601 text), kept as evidence."""
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
 
 
 def _aware(value: dt.datetime | str) -> dt.datetime:
@@ -474,7 +462,7 @@ class MastodonConnector(Connector):
             for attachment in status.get("media_attachments") or ()
         )
         return dataclasses.replace(
-            self._item(status), kind=kind.value, root_id=root_id, media=media, raw=_jsonable(status)
+            self._item(status), kind=kind.value, root_id=root_id, media=media, raw=jsonable(status)
         )
 
     def _item(self, status) -> RemoteItem:

@@ -14,7 +14,8 @@ from django.utils import timezone
 from schoolgate.inbox.models import Category, InboxItem, ItemStatus
 from schoolgate.notifications.actions import Notice, notify, notify_all
 from schoolgate.official_accounts.models import OfficialAccount
-from schoolgate.schools.roles import LEADER_ROLES
+from schoolgate.schools.roles import LEADER_ROLES, Role
+from schoolgate.screening.incoming import POSSIBLE_WORRY
 
 # One sweep handles at most this many items of each kind (the rest wait for the next minute's sweep).
 SWEEP_BATCH = 5000
@@ -154,8 +155,10 @@ def _overdue_notice(account, rows: list, people: list) -> Notice:
 
 
 def tell_about_new_items(account_id: int, item_ids: list[int]) -> int:
-    """Abuse is handled swiftly (RS-ABU-1): the account's staff hear of it at once. Other items wait in the
-    inbox (the at-risk warning comes before any deadline passes)."""
+    """Abuse is handled swiftly (RS-ABU-1): the account's staff hear of it at once; an item the screening's model
+    reads as a possible worry is shown to the safeguarding leads at once (never its words). Other items wait in
+    the inbox (the at-risk warning comes before any deadline passes)."""
+    _tell_about_worries(item_ids)
     abusive = list(
         InboxItem.objects.filter(pk__in=item_ids, category=Category.ABUSE, status=ItemStatus.OPEN).values_list(
             "pk", flat=True
@@ -176,6 +179,33 @@ def tell_about_new_items(account_id: int, item_ids: list[int]) -> int:
         urgent=True,
     )
     return count
+
+
+def _tell_about_worries(item_ids: list[int]) -> int:
+    worries = [
+        item
+        for item in InboxItem.objects.filter(pk__in=item_ids, status=ItemStatus.OPEN).select_related(
+            "school", "account"
+        )
+        if any(f.get("category") == POSSIBLE_WORRY for f in item.findings)
+    ]
+    for item in worries:
+        school = item.school
+        leads = list(school.members_with_role(Role.DSL, Role.DEPUTY_DSL)) or list(
+            school.members_with_role(Role.HEADTEACHER)
+        )
+        notify(
+            leads,
+            school=school,
+            subject=f"{item.account.name}: a new item may be a safeguarding matter",
+            body="Schoolgate's screening reads a new item on this account as a possible disclosure or words of "
+            "self-harm. It is still in the inbox with its reply deadline: read it, and pass it to the concern log "
+            "if it is a worry.",
+            url=item_url(item),
+            about=f"inbox:item:{item.pk}:worry",
+            urgent=True,
+        )
+    return len(worries)
 
 
 def item_url(item) -> str:

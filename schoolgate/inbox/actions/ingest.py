@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from schoolgate.audit import actions as audit
-from schoolgate.connectors.base import ConnectorError, RemoteItem
+from schoolgate.connectors.base import ConnectorError, RemoteItem, jsonable
 from schoolgate.inbox.deadlines import inbox_settings, reply_calendar, reply_deadline
 from schoolgate.inbox.models import (
     ANSWERED_CATEGORIES,
@@ -150,7 +150,7 @@ def _new_row(account, item: RemoteItem, *, now, screening: Screening, deliveries
         text=item.text,
         url=item.url[:500],
         media=[{"url": m.url, "mime_type": m.mime_type, "alt_text": m.alt_text} for m in item.media],
-        raw=_jsonable(item.raw or {}),
+        raw=jsonable(item.raw or {}),
         received_at=item.created_at,
         ingested_at=now,
         findings=[{**f.as_dict(), "reasons": []} for f in found.findings]
@@ -170,19 +170,6 @@ def _deliveries_by_remote_id(account, items) -> dict:
     if not wanted:
         return {}
     return {d.remote_id: d for d in Delivery.objects.filter(account=account, remote_id__in=wanted)}
-
-
-def _jsonable(value):
-    """The network's record as JSON (dates as text): kept as evidence exactly as far as JSON can hold it."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 def _after_arrival(account, created: list[InboxItem], *, pre_moderated: bool, hidden_harms=frozenset()) -> None:

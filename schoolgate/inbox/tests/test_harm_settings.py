@@ -16,6 +16,7 @@ from schoolgate.connectors.base import RemoteItem
 from schoolgate.inbox.actions.ingest import ingest
 from schoolgate.inbox.models import Category, InboxItem, ItemStatus, ModerationPurpose, Visibility
 from schoolgate.inbox.tests.peer import bluesky_thread
+from schoolgate.notifications.models import Notification
 from schoolgate.policy.models import Harm, PolicySettings
 from schoolgate.posts.tests.conftest import make_account
 from schoolgate.testing import make_school
@@ -111,3 +112,17 @@ def test_it_refuses_a_policy_that_keeps_disclosures_from_the_dsl():
     with pytest.raises(ValidationError) as refused:
         settings.full_clean()
     assert "Choose from" in str(refused.value.message_dict["harms_to_dsl"])
+
+
+@pytest.mark.clause("AW-CON-1")
+def test_it_tells_the_safeguarding_leads_of_a_worry_only_the_model_saw_and_keeps_the_item_in_the_queue():
+    cast = make_school()
+    worry = "mum's boyfriend shouts at me and locks me out of the house at night"
+    item = arrive(cast, worry)
+    assert item.status == ItemStatus.OPEN and item.text == worry and item.due_at is not None
+    assert any(f["category"] == "possible_worry" for f in item.findings)
+    told = Notification.objects.filter(about=f"inbox:item:{item.pk}:worry")
+    assert {n.user for n in told} == {cast.dsl, cast.deputy_dsl}
+    assert all(worry not in n.subject + n.body and "boyfriend" not in n.body for n in told)
+    ordinary = arrive(make_school(name="Quiet School"), "What time does the disco finish on Friday?")
+    assert not Notification.objects.filter(about=f"inbox:item:{ordinary.pk}:worry").exists()

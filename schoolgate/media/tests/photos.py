@@ -159,3 +159,16 @@ def transparent_png_with_identifying_profile() -> bytes:
         buffer, format="PNG", pnginfo=info, exif=exif_bytes(), icc_profile=b"Photoshop profile, Rainham Photo Tool"
     )
     return buffer.getvalue()
+
+
+def small_faces_png(face: int = 10) -> bytes:
+    """Eight astronauts with faces about `face` pixels wide on a 640x480 photo: a crowd at the detector's limit."""
+    side = round(512 * face / 105)  # the astronaut's face is ~105 px of her 512-pixel portrait
+    portrait = Image.open(ASTRONAUT).convert("RGB").resize((side, side))
+    canvas = Image.new("RGB", (640, 480), (90, 110, 140))
+    for row in range(2):
+        for column in range(4):
+            canvas.paste(portrait, (40 + column * (side + 30), 60 + row * (side + 60)))
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return buffer.getvalue()

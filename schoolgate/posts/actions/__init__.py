@@ -19,6 +19,7 @@ from schoolgate.posts.actions.review import (
     review_post,
     set_away,
     submit_for_review,
+    training_problem,
     withdraw_post,
 )
 from schoolgate.posts.actions.screening import screen_post, unresolved_blocking_findings
@@ -49,6 +50,7 @@ __all__ = [
     "set_away",
     "take_down",
     "submit_for_review",
+    "training_problem",
     "unresolved_blocking_findings",
     "withdraw_post",
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from schoolgate.media import actions as media_actions
 from schoolgate.media.models import Licence
+from schoolgate.policy.models import PupilPhotos
 from schoolgate.posts.actions import (
     create_draft,
     final_approve_post,
@@ -353,3 +354,17 @@ def test_it_leaves_a_post_up_when_name_consent_is_withdrawn_but_the_post_does_no
         answer(cast, pupil, ConsentDecision.WITHDRAWN, uses=[ConsentUse.NAME_WITH_PHOTO])
     assert not Takedown.objects.filter(post=post).exists()
     assert Post.objects.public().filter(pk=post.pk).exists()
+
+
+@pytest.mark.clause("RS-IMG-3")
+def test_it_refuses_any_photo_of_a_pupil_where_the_policy_allows_none(cast, account, photo, pupil):
+    media_actions.tag_face(photo.faces.get(), by=cast.alice, pupil=pupil)
+    answer(cast, pupil, ConsentDecision.GIVEN)  # the family agreed: the school's own rule still says no
+    cast.policy.settings.pupil_photos = PupilPhotos.NONE
+    cast.policy.settings.save(update_fields=["pupil_photos"])
+    post = draft_with(cast, account, photo)
+    with pytest.raises(ValidationError, match="publishes no photos in which a pupil can be recognised"):
+        submit_for_review(post, by=cast.alice)
+    media_actions.blur_face(photo.faces.get(), by=cast.alice)
+    submit_for_review(post, by=cast.alice)
+    assert agree_and_approve(cast, post).status == PostStatus.APPROVED

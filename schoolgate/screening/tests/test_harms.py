@@ -10,7 +10,7 @@ from schoolgate.policy.forms import PolicySettingsForm
 from schoolgate.policy.models import Harm
 from schoolgate.screening import harms
 from schoolgate.screening.engine import screen
-from schoolgate.screening.incoming import ABUSE, DISCLOSURE, screen_incoming
+from schoolgate.screening.incoming import ABUSE, DISCLOSURE, POSSIBLE_WORRY, screen_incoming
 from schoolgate.screening.roster import Roster
 
 EMPTY = Roster([])
@@ -76,7 +76,7 @@ def test_it_leaves_names_and_teaching_words_alone(text):
 
 def test_it_suggests_the_kind_of_item_from_the_kinds_found():
     assert screen_incoming("you are a slut", roster=EMPTY).category == ABUSE
-    assert screen_incoming("suck my dick", roster=EMPTY).harms == {"sexual"}
+    assert screen_incoming("suck my dick", roster=EMPTY, semantic=False).harms == {"sexual"}
     found = screen_incoming("I can't take it anymore, I want to end it all", roster=EMPTY)
     assert found.category == DISCLOSURE and found.to_dsl and found.harms == {"self_harm", "disclosure"}
     assert found.reasons[0] == "Words that may mean someone could harm themselves: “end it all”."
@@ -96,3 +96,27 @@ def test_it_offers_the_kinds_as_ticks_on_the_policy_form_and_keeps_them_in_order
     field = form.fields["harms_blocking_posts"]
     assert field.clean(["sexual", "offensive"]) == ["offensive", "sexual"]
     assert field.clean([]) == []
+
+
+@pytest.mark.clause("AW-CON-1")
+def test_it_points_out_a_worry_in_words_no_cue_was_written_for_and_keeps_the_item_answerable():
+    found = screen_incoming("mum's boyfriend shouts at me and locks me out of the house at night", roster=EMPTY)
+    assert found.worry.startswith("Reads like a possible disclosure (nearest example from safeguarding guidance")
+    assert found.worry in found.reasons and not found.to_dsl and found.category == "comment"
+    [finding] = [f for f in found.findings if f.category == POSSIBLE_WORRY]
+    assert finding.clause == "AW-CON-1" and 0 < finding.score < 1 and finding.severity == "advisory"
+    complaint = screen_incoming("Nobody has replied about the trip money, who should I speak to?", roster=EMPTY)
+    assert complaint.category in ("complaint", "query")  # whatever the model thinks, it keeps its deadline
+    assert not screen_incoming("mum's boyfriend shouts at me", roster=EMPTY, semantic=False).worry
+
+
+def test_it_keeps_screening_with_the_phrase_cues_when_the_model_cannot_run(monkeypatch, caplog):
+    from schoolgate.screening import semantic
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("model file missing")
+
+    monkeypatch.setattr(semantic, "similar_concern", broken)
+    assert not screen_incoming("mum's boyfriend shouts at me", roster=EMPTY).worry
+    assert screen_incoming("please don't tell anyone, my dad hits me", roster=EMPTY).to_dsl
+    assert "could not run" in caplog.text

@@ -185,3 +185,12 @@ def test_it_blocks_an_unaccented_full_name_for_an_accented_legal_name():
 def test_it_keeps_offsets_of_the_text_as_written_after_accented_letters():
     text = "Café trip: Zoë, Siobhán and Chloë — with Siobhan Murphy"
     assert [text[m.start : m.end] for m in FOLDED.find(text)] == ["Zoë", "Siobhán", "Chloë", "Siobhan Murphy"]
+
+
+@pytest.mark.clause("AW-PUB-2")
+def test_it_allows_a_first_name_and_initial_but_no_more_where_the_policy_says_so():
+    rule = "first_name_and_initial"
+    assert names("Well done Summer P. on her badge!", rule) == []
+    assert names("Well done Summer!", rule) == []
+    assert names("Well done Summer Patel!", rule) == [("Summer Patel", "blocking")]
+    assert names("Well done Summer P. on her badge!", "first_names_only") == [("Summer P", "blocking")]
