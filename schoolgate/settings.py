@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "schoolgate.training",
     "schoolgate.declarations",
     "schoolgate.inbox",
+    "schoolgate.listening",
+    "schoolgate.reporting",
     "schoolgate.home",
 ]
 

@@ -29,4 +29,6 @@ urlpatterns = [
     path("", include("schoolgate.training.urls")),
     path("", include("schoolgate.declarations.urls")),
     path("", include("schoolgate.inbox.urls")),
+    path("", include("schoolgate.listening.urls")),
+    path("", include("schoolgate.reporting.urls")),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schoolgate.notifications.models import Notification
-from schoolgate.schools.models import School
+from schoolgate.schools.models import School, Trust, trusts_administered_by
 from schoolgate.schools.permissions import permissions_for
 
 
@@ -16,11 +16,15 @@ def navigation(request) -> dict:
     if school:
         from schoolgate.concerns.access import may_read_any
         from schoolgate.inbox.views import works_inbox
+        from schoolgate.listening.views import watches
 
         context["reads_concerns"] = may_read_any(user, school)
         context["works_inbox"] = works_inbox(user, school)
+        context["watches_listening"] = watches(user, school)
+    trusts = trusts_administered_by(user)
     return {
         **context,
+        "my_trusts": list(Trust.objects.filter(pk__in=trusts).only("name")) if trusts else [],
         "my_schools": list(School.objects.for_user(user).only("name", "slug")),
         "unread_notifications": Notification.objects.filter(user=user).unread().count(),
     }

@@ -59,6 +59,13 @@ def percentile(values: list[dt.timedelta], share: float) -> dt.timedelta | None:
 def figures(account_ids: list[int], month: dt.date) -> dict[int, MonthFigures]:
     """One month's figures for each account, from one query over the items received that month."""
     start, end = _bounds(month)
+    return figures_between(account_ids, start, end, month=month)
+
+
+def figures_between(
+    account_ids: list[int], start: dt.datetime, end: dt.datetime, *, month: dt.date
+) -> dict[int, MonthFigures]:
+    """The same figures over any span (the governors' report's whole period), from one query; `month` labels it."""
     rows = InboxItem.objects.filter(
         account_id__in=account_ids,
         received_at__gte=start,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from schoolgate.accounts.models import User
@@ -11,7 +12,7 @@ from schoolgate.audit import actions as audit
 from schoolgate.publiccache import public_pages_changed
 from schoolgate.schools.models import Closure, Membership, School, Trust, validate_one_line
 from schoolgate.schools.permissions import require_permission
-from schoolgate.schools.roles import Role
+from schoolgate.schools.roles import MFA_REQUIRED_ROLES, Role
 
 
 @transaction.atomic
@@ -35,6 +36,8 @@ def add_member(school: School, *, by, email: str, full_name: str, role: str, job
         school=school,
         detail={"user": user.email, "role": role, "new_login": created_user},
     )
+    if created_user:
+        invite(user, school=school, role=role)
     return membership
 
 
@@ -64,16 +67,45 @@ def _check_name(name: str) -> None:
         raise ValidationError({"name": error.messages}) from error
 
 
+def _email_domains(email_domains: str) -> str:
+    domains = [d.strip().lower().lstrip("@") for d in email_domains.split(",") if d.strip()]
+    invalid = [d for d in domains if "." not in d or " " in d or "@" in d]
+    if invalid:
+        raise ValidationError({"email_domains": f"“{invalid[0]}” is not an email domain (e.g. raleigh.surrey.sch.uk)."})
+    return ", ".join(domains)
+
+
+def invite(user: User, *, school: School, role: str) -> None:
+    """Tell a person with a new login where to start. No link with a token: they ask for one on the password page,
+    so nothing in our database or their inbox opens the account until they do (and senior roles then set up an
+    authenticator at their first sign-in)."""
+    from schoolgate.notifications.actions import notify
+
+    second_factor = (
+        " Because of your role you will also set up an authenticator app the first time you sign in."
+        if role in MFA_REQUIRED_ROLES
+        else ""
+    )
+    notify(
+        [user],
+        school=school,
+        subject=f"You have been added to {school.name} on Schoolgate",
+        body=(
+            f"You are now {Role(role).label.lower()} at {school.name} on Schoolgate, which runs the school's official "
+            f"social media as its policy says. To sign in, choose a password: open the page below and give this "
+            f"address ({user.email}); you will be sent a link.{second_factor}"
+        ),
+        url=reverse("account_reset_password"),
+    )
+
+
 @transaction.atomic
 def update_school_details(school: School, *, by, name: str, website: str, email_domains: str) -> School:
     require_permission(by, school, "school.manage_members")
     _check_name(name)
     before = {"name": school.name, "website": school.website, "email_domains": school.email_domains}
-    domains = [d.strip().lower().lstrip("@") for d in email_domains.split(",") if d.strip()]
-    invalid = [d for d in domains if "." not in d or " " in d or "@" in d]
-    if invalid:
-        raise ValidationError({"email_domains": f"“{invalid[0]}” is not an email domain (e.g. raleigh.surrey.sch.uk)."})
-    school.name, school.website, school.email_domains = name.strip(), website.strip(), ", ".join(domains)
+    domains = _email_domains(email_domains)
+    school.name, school.website, school.email_domains = name.strip(), website.strip(), domains
     school.full_clean()
     school.save(update_fields=["name", "website", "email_domains"])
     public_pages_changed(school.pk)  # the name is on every public page
@@ -116,13 +148,16 @@ def create_school(
     chair_email: str = "",
     chair_name: str = "",
     trust=None,
+    nation: str = "",
+    email_domains: str = "",
 ) -> School:
     """Add a school to this deployment with its headteacher and empty first drafts of its documents.
 
     1. Only a trust administrator of the trust (or a superuser for a school outside any trust) may.
-    2. Create the school, the headteacher (and chair, if given) with logins but no password yet.
-    3. Open a first draft of each policy document with default settings; the headteacher writes
-       the text and settings, and the headteacher and chair approve it as for any version.
+    2. Create the school, the headteacher (and chair, if given) with logins but no password yet, and tell each
+       where to start (a new login is told to choose a password; a senior role then sets up an authenticator).
+    3. Open a first draft of each policy document with default settings (whose bank holidays count: `nation`);
+       the headteacher writes the text and settings, and the headteacher and chair approve it as for any version.
     """
     from schoolgate.policy.models import Document, DocumentKind, DocumentVersion, PolicySettings
 
@@ -132,30 +167,49 @@ def create_school(
     _check_name(name)
     if School.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"The address “{slug}” is already used by another school."})
-    school = School(name=name.strip(), slug=slug, trust=trust)
+    school = School(name=name.strip(), slug=slug, trust=trust, email_domains=_email_domains(email_domains))
     school.full_clean()
     school.save()
     people = [(headteacher_email, headteacher_name, Role.HEADTEACHER)]
     if chair_email:
         people.append((chair_email, chair_name, Role.CHAIR_OF_GOVERNORS))
     for email, full_name, role in people:
-        user = User.objects.filter(email__iexact=email.strip()).first() or User.objects.create_user(
-            email=email.strip().lower(), full_name=full_name.strip()
-        )
+        user = User.objects.filter(email__iexact=email.strip()).first()
+        if user is None:
+            user = User.objects.create_user(email=email.strip().lower(), full_name=full_name.strip())
         Membership.objects.create(school=school, user=user, role=role)
+        invite(user, school=school, role=role)
     for kind in DocumentKind:
         document = Document.objects.create(school=school, kind=kind, title=kind.label)
         draft = DocumentVersion.objects.create(
             document=document, number=1, text="", drafted_by=by, drafted_at=timezone.now()
         )
         if document.has_settings:
-            PolicySettings.objects.create(version=draft)
+            PolicySettings.objects.create(version=draft, **({"bank_holiday_nation": nation} if nation else {}))
     audit.log(
         "school.created",
         actor=by,
         target=school,
         detail={"headteacher": headteacher_email, "chair": chair_email or None, "trust": trust.name if trust else None},
     )
+    return school
+
+
+@transaction.atomic
+def leave_trust(school: School, *, by) -> School:
+    """Take a school out of its trust: it goes on as a school of its own, run by its own leaders, and the trust's
+    administrators lose their rights there. Only they (or the host) may; logged in the school's own log."""
+    school = School.objects.select_for_update().select_related("trust").get(pk=school.pk)
+    trust = school.trust
+    if trust is None:
+        raise ValidationError(f"{school.name} is not in a trust.")
+    if not (by.is_superuser or trust.admins.filter(pk=by.pk).exists()):
+        raise PermissionDenied(f"Only an administrator of {trust.name} can take a school out of it.")
+    if not school.memberships.filter(role=Role.HEADTEACHER, user__is_active=True).exists():
+        raise ValidationError(f"{school.name} has no headteacher to run it outside the trust: add one first.")
+    school.trust = None
+    school.save(update_fields=["trust"])
+    audit.log("school.left_trust", actor=by, target=school, school=school, detail={"trust": trust.name})
     return school
 
 

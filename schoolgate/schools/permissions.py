@@ -76,6 +76,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     # Restricted (safeguarding) entries are shown in full only to these roles; others see them redacted.
     "audit.view_restricted": frozenset({Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL}),
+    # Listening (RS-WATCH-1): the headteacher, the safeguarding leads and the leaders who manage the accounts choose
+    # what is watched; the same people triage what is found, and so do staff authorised on any of the school's
+    # accounts (checked by listening/actions/access.py, as the inbox checks its workers).
+    "listening.configure": LEADER_ROLES | SAFEGUARDING_ROLES,
+    "listening.triage": LEADER_ROLES | SAFEGUARDING_ROLES,
+    # The governors' report (counts only, never a name or a concern's words): for the governors who scrutinise,
+    # the leaders who answer to them and the safeguarding leads whose figures it holds.
+    "reporting.view": LEADER_ROLES | SAFEGUARDING_ROLES | GOVERNOR_ROLES,
 }
 
 

@@ -100,6 +100,8 @@ INBOX_MODERATORS = frozenset({"inbox.moderate", "inbox_staff"})
 INBOX_WORKERS = frozenset({"inbox.answer", "inbox_staff"})
 # Who opens the inbox at all: leaders, the safeguarding leads, and staff authorised on any of the school's accounts.
 INBOX_OPENERS = frozenset({"inbox.answer", "inbox_worker"})
+# Who triages what listening finds: leaders, the safeguarding leads, and staff authorised on any of the accounts.
+LISTENERS = frozenset({"listening.triage", "inbox_worker"})
 
 
 def inbox_post(ok_post=BAD_FORM, ids=None, **kw) -> Rule:
@@ -125,6 +127,10 @@ EXPECTATIONS: dict[str, Rule | list[Rule]] = {
     # Only the recipient can mark a notification read (another person's id is a 404, checked cross-user).
     "home:read_notification": post_only(LOGIN, ids={"pk": "notification"}, owner="notification_owner", writes=GATE),
     "home:dashboard": school_view(),
+    # A trust's own pages: its administrators only; to anyone else (the host included) there is no such trust.
+    "home:trust": Rule(get=LOGIN, ids={"pk": "trust"}, owner="trust_owner"),
+    "home:trust_add_school": Rule(get=LOGIN, post=LOGIN, ids={"pk": "trust"}, owner="trust_owner"),
+    "home:trust_leave": post_only(LOGIN, ids={"pk": "trust"}, owner="trust_owner", ok_post=BAD_FORM),
     # Schools
     "schools:members": school_view(post="school.manage_members", writes="school.manage_members"),
     "schools:remove_member": post_only(
@@ -283,6 +289,7 @@ EXPECTATIONS: dict[str, Rule | list[Rule]] = {
         school_view(ids={"pk": "undecided_item"}, sees="media.upload", label="undecided"),
     ],
     "media:add_face": post_only("media.upload", ids={"pk": "undecided_item"}, writes=GATE),
+    "media:check_by_eye": post_only("media.upload", ids={"pk": "undecided_item"}, writes=GATE),
     "media:decide_face": post_only("media.upload", ids={"pk": "undecided_item", "face_pk": "face"}, writes=GATE),
     "media:delete": Rule(get="media.delete", post="media.delete", ids={"pk": "undecided_item"}, writes=GATE),
     "media:file": [
@@ -495,6 +502,10 @@ EXPECTATIONS: dict[str, Rule | list[Rule]] = {
     "inbox:settings": Rule(get="inbox.manage", post="inbox.manage", ok_post=frozenset({"302", "400"}), writes=GATE),
     "inbox:templates": Rule(get="inbox.manage", post="inbox.manage", ok_post=frozenset({"302", "400"}), writes=GATE),
     "inbox:response_times": Rule(get="inbox.report", post=NOT_ALLOWED),
+    # The governors' report and its PDF: counts only, for governors, leaders and the safeguarding leads; each one
+    # prepared is audited (a write on GET).
+    "reporting:governors_report": Rule(get="reporting.view", post=NOT_ALLOWED),
+    "reporting:governors_report_pdf": Rule(get="reporting.view", post=NOT_ALLOWED),
     "inbox:reply": inbox_post(),
     # A sent reply: deciding on it, retrying it or withdrawing it is refused (nothing written).
     "inbox:decide_reply": inbox_post(BACK, ids={"pk": "inbox_item", "reply_pk": "inbox_reply"}),
@@ -518,6 +529,32 @@ EXPECTATIONS: dict[str, Rule | list[Rule]] = {
         csrf_exempt=True,
         ok_get=frozenset({"403"}),
         ok_post=frozenset({"403"}),
+    ),
+    # Listening (RS-WATCH-1): leaders and the safeguarding leads configure; they and staff authorised on an account
+    # triage (the mention's words are the "inbox" marker). The probes' empty forms are refused (nothing written).
+    "listening:mentions": school_view(post=NOT_ALLOWED, sees=LISTENERS),
+    "listening:coverage": school_view(post=NOT_ALLOWED, sees=LISTENERS),
+    "listening:mention": school_view(post=NOT_ALLOWED, ids={"pk": "mention"}, sees=LISTENERS),
+    "listening:digest": post_only("school.view", acts=LISTENERS, writes=LISTENERS, ok_post=BACK),
+    "listening:decide": post_only("school.view", ids={"pk": "mention"}, acts=LISTENERS, ok_post=BACK),
+    "listening:to_inbox": post_only("school.view", ids={"pk": "mention"}, acts=LISTENERS, ok_post=BACK),
+    "listening:raise_concern": post_only("school.view", ids={"pk": "mention"}, acts=LISTENERS, ok_post=BACK),
+    "listening:sources": Rule(get="listening.configure", post="listening.configure", ok_post=BAD_FORM),
+    "listening:edit_source": Rule(
+        get="listening.configure", post="listening.configure", ids={"pk": "listening_source"}, ok_post=BAD_FORM
+    ),
+    "listening:pause_source": post_only(
+        "listening.configure", ids={"pk": "listening_source"}, writes=GATE, ok_post=BACK
+    ),
+    "listening:resume_source": post_only(
+        "listening.configure", ids={"pk": "listening_source"}, writes=GATE, ok_post=BACK
+    ),
+    "listening:remove_source": post_only(
+        "listening.configure", ids={"pk": "listening_source"}, writes=GATE, ok_post=BACK
+    ),
+    "listening:keywords": Rule(get="listening.configure", post="listening.configure", ok_post=BAD_FORM),
+    "listening:remove_keyword": post_only(
+        "listening.configure", ids={"pk": "listening_keyword"}, writes=GATE, ok_post=BACK
     ),
 }
 
@@ -978,7 +1015,25 @@ def _populate(key: str, cast) -> dict:
         "relationship": relationship.pk,
         "contact_exception": contact_exception.pk,
         "declaration_concern": declared_no.concern_id,
+        **_listening(key, cast),
     }
+
+
+def _listening(key: str, cast) -> dict:
+    """A watched source, a keyword and a mention whose words carry the inbox marker (the same people read them)."""
+    from schoolgate.listening.models import Keyword, Mention, Source
+
+    source = Source.objects.create(school=cast.school, kind="rss", name="Gazette", url="https://gazette.example/feed")
+    keyword = Keyword.objects.create(school=cast.school, text="Matrix school")
+    mention = Mention.objects.create(
+        school=cast.school,
+        source=source,
+        dedupe_key=f"https://gazette.example/{key}",
+        text_hash=key * 8,
+        url=f"https://gazette.example/{key}",
+        text=f"Matrix school in the news {marker(key, 'inbox')}",
+    )
+    return {"listening_source": source.pk, "listening_keyword": keyword.pk, "mention": mention.pk}
 
 
 def build_world() -> World:
@@ -999,6 +1054,9 @@ def build_world() -> World:
     superuser.is_superuser = superuser.is_staff = True
     superuser.save(update_fields=["is_superuser", "is_staff"])
     objects = {key: _populate(key, cast) for key, cast in casts.items()}
+    # B is in no trust: its probe of the trust pages uses a trust with no administrator (and so no owner).
+    objects["a"] |= {"trust": trust.pk, "trust_owner": trust_admin.pk}
+    objects["b"] |= {"trust": Trust.objects.create(name="Matrix Trust without admins").pk, "trust_owner": 0}
     for cast in casts.values():
         cast.school.concern_reporter_pk = cast.alice.pk  # who may read their own concern's words (VISIBLE_TO)
         cast.school.declarant_pk = cast.alice.pk  # who made the world's declarations (VISIBLE_TO)

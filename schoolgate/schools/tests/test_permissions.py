@@ -16,6 +16,10 @@ pytestmark = pytest.mark.django_db
 EVERYONE = {"school.view", "policy.view", "accounts.propose", "concerns.report"}
 # Leaders and the safeguarding leads moderate the inbox of every account (authorised staff only on theirs).
 MODERATORS = {"inbox.moderate", "inbox.answer", "inbox.report"}
+# The governors' report: the governors, the leaders who answer to them and the safeguarding leads.
+REPORT_READERS = {"reporting.view"}
+# Watching the internet for the school (RS-WATCH-1): leaders and the safeguarding leads set it up and triage.
+LISTENERS = {"listening.configure", "listening.triage"}
 # Leaders and the safeguarding leads keep staff training records and write guidance; governors see the records.
 TRAINING_KEEPERS = {"training.view_records", "training.manage", "guidance.draft"}
 # Every member of the school makes staff declarations (the trust's administrators are not its staff); the
@@ -26,6 +30,8 @@ DECLARATION_KEEPERS = DECLARES | {"declarations.review", "declarations.choose_pu
 EXPECTED = {
     Role.HEADTEACHER: EVERYONE
     | MODERATORS
+    | LISTENERS
+    | REPORT_READERS
     | TRAINING_KEEPERS
     | DECLARATION_KEEPERS
     | {"declarations.configure", "inbox.manage"}
@@ -51,18 +57,24 @@ EXPECTED = {
     },
     Role.DSL: EVERYONE
     | MODERATORS
+    | LISTENERS
+    | REPORT_READERS
     | TRAINING_KEEPERS
     | DECLARATION_KEEPERS
     | {"audit.view", "audit.view_restricted", "posts.review", "posts.take_down", "pupils.view", "pupils.consent"}
     | {"media.upload", "media.delete", "concerns.choose_pupils", "concerns.manage_settings"},
     Role.DEPUTY_DSL: EVERYONE
     | MODERATORS
+    | LISTENERS
+    | REPORT_READERS
     | TRAINING_KEEPERS
     | DECLARATION_KEEPERS
     | {"audit.view", "audit.view_restricted", "posts.review", "posts.take_down", "pupils.view", "pupils.consent"}
     | {"media.upload", "media.delete", "concerns.choose_pupils"},
     Role.LEADERSHIP: EVERYONE
     | MODERATORS
+    | LISTENERS
+    | REPORT_READERS
     | TRAINING_KEEPERS
     | DECLARES
     | {"declarations.choose_pupils", "inbox.manage"}
@@ -89,9 +101,11 @@ EXPECTED = {
     Role.VOLUNTEER: EVERYONE | DECLARES,
     Role.GOVERNOR: EVERYONE
     | DECLARES
+    | REPORT_READERS
     | {"policy.view_acknowledgements", "audit.view", "training.view_records", "inbox.report"},
     Role.CHAIR_OF_GOVERNORS: EVERYONE
     | DECLARES
+    | REPORT_READERS
     | {"policy.view_acknowledgements", "audit.view", "training.view_records", "inbox.report"},
     Role.TRUST_ADMIN: EVERYONE
     | {

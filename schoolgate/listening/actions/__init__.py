@@ -1,0 +1,1 @@
+"""Listening actions: configuring sources and keywords, reading sources, triaging mentions, the daily digest."""

@@ -1,0 +1,1 @@
+"""The governors' report: the period's figures from every other app, counts only, as a page and a PDF."""
