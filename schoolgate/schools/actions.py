@@ -199,7 +199,7 @@ def create_school(
 def leave_trust(school: School, *, by) -> School:
     """Take a school out of its trust: it goes on as a school of its own, run by its own leaders, and the trust's
     administrators lose their rights there. Only they (or the host) may; logged in the school's own log."""
-    school = School.objects.select_for_update().select_related("trust").get(pk=school.pk)
+    school = School.objects.select_for_update(of=("self",)).select_related("trust").get(pk=school.pk)
     trust = school.trust
     if trust is None:
         raise ValidationError(f"{school.name} is not in a trust.")

@@ -92,7 +92,7 @@ def send_to_inbox(mention: Mention, *, by):
     if not may_answer(by, account):
         raise PermissionDenied(f"Only the people who work the inbox of {account.name} can answer there.")
     with transaction.atomic():
-        mention = Mention.objects.select_for_update().select_related("account").get(pk=mention.pk)
+        mention = Mention.objects.select_for_update(of=("self",)).select_related("account").get(pk=mention.pk)
         if mention.status in DECIDED:
             raise ValidationError("This mention has been passed on already.")
         raw = mention.raw or {}
@@ -143,7 +143,7 @@ def route_mention_to_dsl(mention_id: int) -> bool:
 
 def _pass_to_dsl(mention: Mention, *, by, category: str) -> Concern | None:
     with transaction.atomic():
-        mention = Mention.objects.select_for_update().select_related("school", "source").get(pk=mention.pk)
+        mention = Mention.objects.select_for_update(of=("self",)).select_related("school", "source").get(pk=mention.pk)
         if mention.concern_id is not None or mention.status in DECIDED:
             return None
         where = mention.source.name if mention.source_id else "a watched source"
