@@ -485,6 +485,9 @@ def seed_demo() -> list[School]:
         from schoolgate.inbox.demo import seed_demo_inbox  # a higher app: imported where it is used
 
         seed_demo_inbox(school, people)
+        from schoolgate.listening.demo import seed_demo_listening  # a higher app: imported where it is used
+
+        seed_demo_listening(school, people)
         audit.log("demo.seeded", actor="system", target=school)
         schools.append(school)
     return schools

@@ -147,3 +147,17 @@ def test_it_lets_a_watcher_choose_the_daily_digest_and_sends_it_once(client, cas
     assert send_digest(cast.school.pk) == 0
     notice = Notification.objects.get(user=cast.dsl)
     assert notice.subject == f"1 new post about {cast.school.name}" and "Hillside fair" not in notice.body
+
+
+def test_it_seeds_each_demo_school_with_keywords_a_paused_source_and_two_mentions(db):
+    from schoolgate.listening.models import Keyword, Mention, MentionStatus, Source, SourceStatus
+    from schoolgate.schools.demo_data import seed_demo
+
+    schools = seed_demo()
+    seed_demo()  # safe to run twice
+    for school in schools:
+        assert Keyword.objects.filter(school=school).count() == 3
+        [source] = Source.objects.filter(school=school)
+        assert source.status == SourceStatus.PAUSED and source.last_read_at is None  # the demo reads no network
+        statuses = sorted(Mention.objects.filter(school=school).values_list("status", flat=True))
+        assert statuses == sorted([MentionStatus.NEW, MentionStatus.WATCHING])
