@@ -18,7 +18,6 @@ the bench picks it on those sets alone and prints it next to the shipped semanti
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import resource
 import sys
@@ -35,17 +34,12 @@ django.setup()
 
 import numpy as np  # noqa: E402
 
+from bench.disclosure import rows  # noqa: E402  (the test sets, read the same way)
 from schoolgate.screening import semantic  # noqa: E402
 from schoolgate.screening.incoming import DISCLOSURE, screen_incoming  # noqa: E402
 from schoolgate.screening.roster import Roster  # noqa: E402
 
-SETS = ROOT / "schoolgate" / "screening" / "testsets"
 FA_BUDGET = 0.05
-
-
-def rows(name: str) -> list[dict]:
-    with (SETS / name).open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def texts(name: str) -> list[str]:

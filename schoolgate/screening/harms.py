@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from schoolgate.screening import offensive
+
 OFFENSIVE = "offensive"
 THREAT = "threat"
 HATE = "hate"
@@ -207,38 +209,25 @@ LISTS = (
 )
 
 
-# Normalising with a map back to the text as written. Each step keeps, for every character it outputs, the span
-# of the original text it came from, so a match on the normalised text is reported on the words people wrote.
+# Normalising with a map back to the text as written. Each step keeps, for every character it outputs, the span of the
+# original text it came from, so a match on the normalised text is reported on the words people wrote. The model's
+# own tables (offensive.py) are used where the reading is the same; handles, spelt-out digits and Latin honours are
+# read differently here, as noted.
 
 # Phones type curly apostrophes: "don’t tell anyone" is "don't tell anyone".
 _QUOTES = frozenset("\u2018\u2019\u02bc\u2032")
-_INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff")
-_EMOJI_WORDS = {
-    "\U0001f595": " fuck ",
-    "\U0001f4a9": " shit ",
-    "\U0001f92c": " fucking ",
-    "\U0001f52a": " knife ",
-    "\U0001f52b": " gun ",
-}
-_URL = re.compile(r"https?://\S+|www\.\S+")
 # A handle ("@sam_p"), not an "@" standing for a letter inside a word ("c@nt").
 _MENTION = re.compile(r"(?<![\w])@\w+")
-_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|#\d+);")
-# Three or more of one letter or symbol become one ("fuuuck"); digits are left ("2000").
-_REPEAT = re.compile(r"([^\d\s])\1{2,}")
 # Letters spelt out one by one ("f u c k", "s.h.i.t"): four or more single letters, joined.
 _SPELT_OUT = re.compile(r"(?<![a-z0-9])(?:[a-z0-9@$!][ .*_-]){3,}[a-z0-9@$!](?![a-z0-9])")
 _SEPARATORS = re.compile(r"[ .*_-]")
 # A word of letters and the digits or symbols that stand for letters ("sh1t", "$hit", "n1gg3r", "b!tch").
 _WORD = re.compile(r"(?<![\w@$!])[a-z0-9@$!]*[a-z][a-z0-9@$!]*")
 _LEETABLE = frozenset("013457@$!")
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 # Real names that contain a listed word (the Scunthorpe problem): read as one neutral word. Names whose rude part
 # is not a word of its own (Scunthorpe, Penistone, Essex) need nothing: the lists match whole words.
 _NAMES = re.compile(
-    r"(?<![a-z])(?:dick van dyke|moby[ -]dick|dick (?:whittington|turpin|francis|king-smith)|philip k\.? dick"
-    r"|plymouth hoe|hoe street|blue tits?|coal tits?|long-tailed tits?|twatt|shitterton|bitchfield|cockermouth"
-    r"|cockburnspath|lickey hills|magna cum laude|summa cum laude|cum laude)(?![a-z])"
+    rf"(?<![a-z])(?:{offensive.NAMES_WITH_RUDE_WORDS}|magna cum laude|summa cum laude|cum laude)(?![a-z])"
 )
 
 
@@ -300,16 +289,17 @@ def _read_as_letters(match: re.Match) -> str:
     core = word.rstrip("!")  # "fuck!" ends a sentence: only a "!" with a letter after it stands for an "i"
     if not _LEETABLE.intersection(core):
         return word
-    return core.translate(_LEET) + word[len(core) :]
+    return core.translate(offensive.LEET) + word[len(core) :]
 
 
 def _fold(char: str) -> str:
     if char in _QUOTES:
         return "'"
-    if char in _INVISIBLE:
+    code = ord(char)
+    if code in offensive.INVISIBLE:
         return ""
-    if char in _EMOJI_WORDS:
-        return _EMOJI_WORDS[char]
+    if code in offensive.EMOJI_WORDS:
+        return offensive.EMOJI_WORDS[code]
     return unicodedata.normalize("NFKC", char).lower()
 
 
@@ -319,8 +309,8 @@ def normalised(text: str) -> Mapped:
     real names containing a listed word blanked."""
     mapped = Mapped.of(text)
     mapped = mapped.per_character(_fold) if not text.isascii() else Mapped(text.lower(), mapped.spans)
-    mapped = mapped.sub(_URL, " ").sub(_MENTION, " ").sub(_ENTITY, " ")
-    mapped = mapped.sub(_REPEAT, r"\1")
+    mapped = mapped.sub(offensive.URL, " ").sub(_MENTION, " ").sub(offensive.ENTITY, " ")
+    mapped = mapped.sub(offensive.REPEAT, r"\1")
     mapped = mapped.sub(_SPELT_OUT, lambda m: _SEPARATORS.sub("", m.group()))
     mapped = mapped.sub(_WORD, _read_as_letters)
     return mapped.sub(_NAMES, lambda m: " " * len(m.group()))

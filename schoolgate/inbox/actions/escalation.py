@@ -189,11 +189,14 @@ def _tell_about_worries(item_ids: list[int]) -> int:
         )
         if any(f.get("category") == POSSIBLE_WORRY for f in item.findings)
     ]
+    if not worries:
+        return 0
+    # One page of arrivals is one account's, so one school's: its safeguarding leads (or the headteacher) once.
+    school = worries[0].school
+    leads = list(school.members_with_role(Role.DSL, Role.DEPUTY_DSL)) or list(
+        school.members_with_role(Role.HEADTEACHER)
+    )
     for item in worries:
-        school = item.school
-        leads = list(school.members_with_role(Role.DSL, Role.DEPUTY_DSL)) or list(
-            school.members_with_role(Role.HEADTEACHER)
-        )
         notify(
             leads,
             school=school,

@@ -1,5 +1,6 @@
 """Post actions: review chain (review.py), screening, exactly-once publishing and take-downs (takedown.py)."""
 
+from schoolgate.posts.actions.prerequisites import training_problem
 from schoolgate.posts.actions.publishing import (
     record_manual_publication,
     resolve_uncertain_delivery,
@@ -19,7 +20,6 @@ from schoolgate.posts.actions.review import (
     review_post,
     set_away,
     submit_for_review,
-    training_problem,
     withdraw_post,
 )
 from schoolgate.posts.actions.screening import screen_post, unresolved_blocking_findings

@@ -14,7 +14,8 @@ from schoolgate.connectors.base import check_post
 from schoolgate.connectors.registry import CONNECTORS, connector_class
 from schoolgate.notifications.actions import notify, resolve
 from schoolgate.official_accounts.actions import is_authorised
-from schoolgate.policy.models import PolicySettings, settings_in_force
+from schoolgate.policy.models import settings_in_force
+from schoolgate.posts.actions.prerequisites import check_training
 from schoolgate.posts.actions.publishing import (
     cancel_pending_deliveries,
     publishing_obstacles,
@@ -158,26 +159,6 @@ def _check_author(by, accounts) -> None:
         raise PermissionDenied(f"You are not authorised to post on {', '.join(refused)}.")
 
 
-def training_problem(school, by) -> str:
-    """Why the policy's training rule does not let this person draft yet, or "" (read from the training records)."""
-    from schoolgate.training.due import missing_for_drafting
-
-    policy = PolicySettings.objects.in_force_at(school)
-    missing = missing_for_drafting(school, by, rule=policy.training_before_drafting) if policy else []
-    if not missing:
-        return ""
-    return (
-        f"The school's policy asks for training before drafting posts: {', '.join(missing)} is not yet complete in "
-        "your training record. Once it is recorded and confirmed you can draft."
-    )
-
-
-def _check_training(school, by) -> None:
-    problem = training_problem(school, by)
-    if problem:
-        raise PermissionDenied(problem)
-
-
 @transaction.atomic
 def create_draft(school, *, by, text: str, accounts, scheduled_for=None, images=()) -> Post:
     accounts, images = list(accounts), list(images)
@@ -186,7 +167,7 @@ def create_draft(school, *, by, text: str, accounts, scheduled_for=None, images=
     if any(item.school_id != school.pk for item in images):
         raise ValidationError("Choose photos from this school's media library.")
     _check_author(by, accounts)
-    _check_training(school, by)
+    check_training(school, by)
     post = Post.objects.create(school=school, author=by, text=text, scheduled_for=scheduled_for)
     post.accounts.set(accounts)
     _set_images(post, images)
@@ -381,7 +362,7 @@ def submit_for_review(post: Post, *, by, send_for_decision: bool = False) -> Pos
     if post.status not in {PostStatus.DRAFT, PostStatus.REJECTED}:
         raise ValidationError(f"This post is already {post.get_status_display().lower()}.")
     _check_author(by, list(post.accounts.all()))
-    _check_training(post.school, by)
+    check_training(post.school, by)
     problems = post_problems(post)
     if problems:
         raise ValidationError(problems)
